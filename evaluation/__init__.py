@@ -1,0 +1,1 @@
+"""Evaluation: HumanEvalPack generation, sandboxed execution and pass@k."""

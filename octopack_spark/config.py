@@ -1,0 +1,182 @@
+"""Typed configuration shared by the CLI and the spark-submit entry points.
+
+One YAML file holds sections (`spark`, `storage`, `mine`, `ft`); CLI flags override single fields and
+`--set section.field=value` overrides anything. The same object drives `octopack mine` and
+`spark-submit jobs/mine_commits.py`, so a run is reproducible from the config stored in its manifest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from octopack_spark.errors import UserFacingError
+from octopack_spark.ft.config import FtConfig
+
+
+class ConfigError(UserFacingError, ValueError):
+    """A config file or override that cannot be used; the message says which field and why."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StorageConfig(_Section):
+    """Object-storage settings. Unset fields fall back to the standard AWS environment
+    (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION /
+    AWS_DEFAULT_REGION, AWS_PROFILE) and then to the AWS shared config/credentials files."""
+
+    endpoint_url: Optional[str] = None
+    region: Optional[str] = None
+    access_key_id: Optional[str] = None
+    secret_access_key: Optional[str] = Field(default=None, repr=False)
+    session_token: Optional[str] = Field(default=None, repr=False)
+    profile: Optional[str] = None
+    # None = path-style when a custom endpoint is set (MinIO, moto, Ceph), virtual-host style on AWS.
+    path_style: Optional[bool] = None
+    # Retries for S3 calls made by boto3/pyarrow (Spark's s3a has its own fs.s3a.attempts.maximum).
+    max_attempts: int = 5
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 60.0
+
+
+class SparkConfig(_Section):
+    master: str = "local[*]"
+    app_name: str = "octopack-spark"
+    # Extra Spark properties, e.g. {"spark.executor.memory": "4g"}.
+    conf: dict[str, str] = Field(default_factory=dict)
+    # Extra Maven coordinates for spark.jars.packages (hadoop-aws is added automatically for s3a://).
+    packages: list[str] = Field(default_factory=list)
+    # Ship the octopack_spark package to executors with addPyFile when the master is not local.
+    # Set False when executors already have it installed (packed venv via --archives, custom image).
+    ship_library: bool = True
+    log_level: str = "WARN"
+
+
+class MineConfig(_Section):
+    repos: list[str] = Field(default_factory=list)
+    repos_file: Optional[str] = None
+    output: Optional[str] = None
+    since: Optional[dt.datetime] = None
+    until: Optional[dt.datetime] = None
+    max_commits: Optional[int] = Field(default=None, ge=1)
+    # Files larger than this (bytes, either side) keep their row with contents null.
+    max_file_bytes: int = Field(default=1_000_000, ge=1)
+    # Commits changing more files keep one metadata-only row per file (no contents, no diff).
+    max_files_per_commit: int = Field(default=100, ge=1)
+    # Per-repository wall-clock budget; past it the walk stops and the repo is marked partial.
+    repo_time_budget_s: float = Field(default=3600.0, gt=0)
+    # Clones that transfer more than this many bytes are aborted.
+    max_repo_bytes: int = Field(default=2 * 1024**3, ge=1)
+    # Local paths (and file:// URLs) must lie under one of these roots; "." = working directory.
+    allowed_roots: list[str] = Field(default_factory=lambda: ["."])
+    allowed_schemes: list[str] = Field(default_factory=lambda: ["https", "ssh", "git", "file", "local"])
+    # Salt for author_id; the default keeps ids stable across runs, set your own to make them unlinkable.
+    author_salt: str = "octopack-spark-default-salt"
+    include_diff: bool = True
+    diff_context_lines: int = Field(default=3, ge=0)
+    # Repositories per Spark job; each finished batch is committed, so a killed run resumes from it.
+    batch_repos: int = Field(default=64, ge=1)
+    # Executor-local scratch for bare clones (default: SPARK_LOCAL_DIRS or the system temp dir).
+    scratch_dir: Optional[str] = None
+    # Rows per Arrow batch handed back to Spark (bounds executor memory with big files).
+    arrow_batch_rows: int = Field(default=512, ge=1)
+    arrow_batch_bytes: int = Field(default=32 * 1024**2, ge=1024)
+    # Re-mine every repository from scratch instead of only commits new since the last run.
+    full_refresh: bool = False
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, v: Optional[dt.datetime]) -> Optional[dt.datetime]:
+        if v is not None and v.tzinfo is None:
+            v = v.replace(tzinfo=dt.timezone.utc)
+        return v
+
+
+class PipelineConfig(_Section):
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    mine: MineConfig = Field(default_factory=MineConfig)
+    ft: FtConfig = Field(default_factory=FtConfig)
+
+    def redacted_dict(self) -> dict[str, Any]:
+        """JSON-safe dict with secrets removed, for manifests and logs."""
+        d = json.loads(self.model_dump_json())
+        for k in ("secret_access_key", "session_token", "access_key_id"):
+            if d["storage"].get(k):
+                d["storage"][k] = "***"
+        d["mine"]["author_salt"] = "***"
+        return d
+
+    def config_hash(self) -> str:
+        blob = json.dumps(self.redacted_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _parse_scalar(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _set_path(d: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    cur = d
+    for p in parts[:-1]:
+        nxt = cur.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"--set {dotted}: '{p}' is not a section")
+        cur = nxt
+    cur[parts[-1]] = value
+
+
+def load_config(
+    path: Optional[str | os.PathLike] = None,
+    overrides: Optional[dict[str, Any]] = None,
+    sets: Optional[list[str]] = None,
+) -> PipelineConfig:
+    """Load YAML (optional), apply `overrides` ({"mine.max_commits": 5}) and `--set k=v` strings."""
+    raw: dict[str, Any] = {}
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"config file {p} is not valid YAML: {e}") from e
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config file {p} must hold a mapping of sections, got {type(raw).__name__}")
+    for item in sets or []:
+        if "=" not in item:
+            raise ConfigError(f"--set expects section.field=value, got {item!r}")
+        k, v = item.split("=", 1)
+        _set_path(raw, k.strip(), _parse_scalar(v))
+    for k, v in (overrides or {}).items():
+        if v is not None:
+            _set_path(raw, k, v)
+    try:
+        return PipelineConfig.model_validate(raw)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            loc = ".".join(str(x) for x in err["loc"])
+            lines.append(f"  {loc}: {err['msg']}")
+        src = f" in {path}" if path else ""
+        raise ConfigError(f"invalid configuration{src}:\n" + "\n".join(lines)) from None
+
+
+def dump_config(cfg: PipelineConfig) -> str:
+    return yaml.safe_dump(json.loads(cfg.model_dump_json()), sort_keys=False)
+
+
+Engine = Literal["duckdb", "spark"]

@@ -1,0 +1,1 @@
+"""Bundled data files (see ATTRIBUTION.md)."""

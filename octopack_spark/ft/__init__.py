@@ -1,0 +1,1 @@
+"""CommitPackFT: filters, language ID, dedup, decontamination and the data card."""

@@ -1,0 +1,1 @@
+"""CommitPack mining: repository sources, cloning, walking history and per-file change rows."""

@@ -1,0 +1,119 @@
+"""Table schemas and their versions: the contract between the jobs, the trainer and analysts.
+
+Every table is plain Parquet (strings, ints, bools, UTC timestamps) so Spark, pyarrow, DuckDB and HF
+`datasets` read it without extensions. A manifest records each table's schema version; readers refuse
+a major version they do not know (see `octopack_spark.storage.manifest`).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+# ---------------------------------------------------------------- commits (mining output)
+COMMITS_TABLE = "commits"
+COMMITS_VERSION = "1.0"
+
+# CommitPack names first, then ours. `lang` is the Hive partition column of the written table.
+COMMITS_SCHEMA = pa.schema(
+    [
+        pa.field("commit", pa.string(), nullable=False),  # commit SHA (hex)
+        pa.field("parent", pa.string()),  # first parent SHA; null for a root commit
+        pa.field("repo", pa.string(), nullable=False),  # repository name (owner/name or given name)
+        pa.field("repos", pa.string(), nullable=False),  # comma-separated names (aggregated by exact dedup)
+        pa.field("old_file", pa.string()),  # path before; null when added
+        pa.field("new_file", pa.string()),  # path after; null when deleted
+        pa.field("change_type", pa.string(), nullable=False),  # A, M, D or R
+        pa.field("old_contents", pa.string()),  # full text before (null: absent side or skipped)
+        pa.field("new_contents", pa.string()),  # full text after
+        pa.field("subject", pa.string(), nullable=False),  # first line of the message
+        pa.field("message", pa.string(), nullable=False),  # full message
+        pa.field("lang", pa.string()),  # CommitPack language name from extension/file name; null = unknown
+        pa.field("license", pa.string()),  # SPDX id (lower-case, CommitPack style) or null
+        pa.field("author_time", TS, nullable=False),
+        pa.field("committer_time", TS, nullable=False),
+        pa.field("author_id", pa.string(), nullable=False),  # salted hash of the author e-mail
+        pa.field("diff", pa.string()),  # unified diff (libgit2), null when skipped
+        pa.field("lines_added", pa.int32()),
+        pa.field("lines_removed", pa.int32()),
+        pa.field("old_size", pa.int64()),  # bytes; null for an absent side
+        pa.field("new_size", pa.int64()),
+        pa.field("skip_reason", pa.string()),  # binary, too_large, not_utf8, submodule, ... (contents null)
+        pa.field("row_id", pa.string(), nullable=False),  # stable hash of (repo, commit, path)
+        pa.field("repo_url", pa.string(), nullable=False),  # the source as given (URL or local path)
+        pa.field("commit_files", pa.int32(), nullable=False),  # files changed by this commit
+        pa.field("stars", pa.int64()),  # from the repos file, when given
+    ]
+)
+COMMITS_PARTITION = "lang"
+
+# ---------------------------------------------------------------- errors (one row per failed repo/stage)
+ERRORS_TABLE = "errors"
+ERRORS_VERSION = "1.0"
+ERRORS_SCHEMA = pa.schema(
+    [
+        pa.field("repo", pa.string(), nullable=False),
+        pa.field("repo_url", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),  # validate, clone, open, walk, limits
+        pa.field("reason", pa.string(), nullable=False),  # short machine-readable code
+        pa.field("message", pa.string(), nullable=False),  # human-readable detail
+        pa.field("time", TS, nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+# ---------------------------------------------------------------- state (incremental mining)
+STATE_TABLE = "state"
+STATE_VERSION = "1.0"
+STATE_SCHEMA = pa.schema(
+    [
+        pa.field("repo", pa.string(), nullable=False),
+        pa.field("repo_url", pa.string(), nullable=False),
+        pa.field("last_head", pa.string()),  # HEAD commit mined up to (null when nothing mined)
+        pa.field("status", pa.string(), nullable=False),  # ok, partial, empty, failed
+        pa.field("time", TS, nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("commits", pa.int64(), nullable=False),  # non-merge commits mined in this run
+        pa.field("rows", pa.int64(), nullable=False),
+        pa.field("bytes", pa.int64(), nullable=False),  # old+new contents bytes emitted
+        pa.field("seconds", pa.float64(), nullable=False),
+    ]
+)
+
+# Versions of tables written by later stages are declared by the modules that write them and
+# registered here so readers can check them in one place.
+TABLE_VERSIONS: dict[str, str] = {
+    COMMITS_TABLE: COMMITS_VERSION,
+    ERRORS_TABLE: ERRORS_VERSION,
+    STATE_TABLE: STATE_VERSION,
+}
+
+
+def register_table(name: str, version: str) -> None:
+    TABLE_VERSIONS[name] = version
+
+
+def empty_table(schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()
+
+
+def spark_ddl(schema: pa.Schema, exclude: tuple[str, ...] = ()) -> str:
+    """Spark DDL string for an Arrow schema of plain types (used for mapInArrow output)."""
+    names = {
+        pa.string(): "string",
+        pa.int32(): "int",
+        pa.int64(): "bigint",
+        pa.float64(): "double",
+        pa.bool_(): "boolean",
+        TS: "timestamp",
+    }
+    cols = []
+    for f in schema:
+        if f.name in exclude:
+            continue
+        t = names.get(f.type)
+        if t is None:
+            raise TypeError(f"no Spark DDL mapping for {f.name}: {f.type}")
+        cols.append(f"`{f.name}` {t}")
+    return ", ".join(cols)

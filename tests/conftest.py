@@ -1,0 +1,112 @@
+"""Shared fixtures: Spark (local and standalone cluster), the local S3 server, shared reference data.
+
+Services are reused when `infra/run-tests.sh` started them (OCTOPACK_TEST_SPARK_MASTER,
+OCTOPACK_TEST_S3_ENDPOINT); otherwise a fixture starts its own on free ports and stops it afterwards,
+so `pytest tests/...` works on its own too.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def shared_dir() -> Path:
+    """The reference data beside the checkout (../shared), or OCTOPACK_SHARED_DIR."""
+    env = os.environ.get("OCTOPACK_SHARED_DIR")
+    cands = [Path(env)] if env else []
+    cands.append(ROOT.parent / "shared")
+    for c in cands:
+        if (c / "data").is_dir():
+            return c
+    raise RuntimeError(
+        f"reference data not found (looked in {', '.join(map(str, cands))}); "
+        "set OCTOPACK_SHARED_DIR to the folder holding data/humanevalpack"
+    )
+
+
+@pytest.fixture(scope="session")
+def humanevalpack_dir() -> Path:
+    return shared_dir() / "data" / "humanevalpack"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local[2] SparkSession shared by the whole test session (start-up costs ~10 s)."""
+    from octopack_spark.config import SparkConfig
+    from octopack_spark.spark.session import get_spark
+
+    s = get_spark(SparkConfig(master="local[2]", app_name="octopack-tests",
+                              conf={"spark.sql.shuffle.partitions": "4"}))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_cluster_master(tmp_path_factory):
+    """URL of a running Spark standalone master with one worker on 127.0.0.1."""
+    url = os.environ.get("OCTOPACK_TEST_SPARK_MASTER")
+    if url:
+        yield url
+        return
+    d = tmp_path_factory.mktemp("cluster")
+    env = dict(
+        os.environ,
+        OCTOPACK_CLUSTER_DIR=str(d),
+        SPARK_MASTER_PORT=str(free_port()),
+        SPARK_MASTER_WEBUI_PORT=str(free_port()),
+        SPARK_WORKER_WEBUI_PORT=str(free_port()),
+        SPARK_WORKER_CORES="2",
+        SPARK_WORKER_MEMORY="3g",
+        PYTHON=sys.executable,
+    )
+    script = str(ROOT / "infra" / "spark-cluster.sh")
+    out = subprocess.run(["bash", script, "start"], env=env, capture_output=True, text=True, timeout=180)
+    if out.returncode != 0:
+        raise RuntimeError(f"could not start the standalone cluster:\n{out.stdout}\n{out.stderr}")
+    try:
+        yield out.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """Endpoint URL of a real S3-compatible server (moto server mode) on 127.0.0.1."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    url = os.environ.get("OCTOPACK_TEST_S3_ENDPOINT")
+    if url:
+        yield url
+        return
+    d = tmp_path_factory.mktemp("s3")
+    port = free_port()
+    env = dict(os.environ, OCTOPACK_S3_PORT=str(port), OCTOPACK_S3_DIR=str(d), PYTHON=sys.executable)
+    script = str(ROOT / "infra" / "s3-server.sh")
+    out = subprocess.run(["bash", script, "start"], env=env, capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"could not start the S3 server:\n{out.stdout}\n{out.stderr}")
+    try:
+        yield out.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, capture_output=True, timeout=60)

@@ -1,0 +1,1 @@
+"""Training: DeepSpeed instruction tuning on CommitPackFT shards."""
