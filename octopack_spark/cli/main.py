@@ -44,8 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.set_defaults(_unavailable=f"'octopack {name}' needs a missing dependency: {e}. "
                            "Install the extras: pip install -e '.[all]'")
             continue
-        p = sub.add_parser(name, help=help_text, description=help_text,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        p = sub.add_parser(name, help=help_text, description=help_text)
         mod.register(p)
         p.set_defaults(_run=mod.run)
     return parser

@@ -258,7 +258,9 @@ def resolve_sources(
         try:
             kind, location = validate_source(spec.url, roots, allowed_schemes)
         except UnsafeSourceError as e:
-            out.problems.append(SourceProblem(RepoSpec(spec.url, name or spec.url, spec.license, spec.stars), e.reason, str(e)))
+            # A refused source keeps its text as name, so the errors table shows what was given.
+            shown = spec.name or (name if e.reason == "outside_allowed_root" else spec.url)
+            out.problems.append(SourceProblem(RepoSpec(spec.url, shown, spec.license, spec.stars), e.reason, str(e)))
             continue
         if location in seen_sources:
             continue  # the same repository listed twice: mine it once

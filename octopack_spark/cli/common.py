@@ -1,0 +1,22 @@
+"""Flags shared by the job subcommands and their spark-submit entry points."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from octopack_spark.config import PipelineConfig, load_config
+
+
+def add_common_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="YAML config with sections spark/storage/mine/ft")
+    p.add_argument("--master", metavar="URL", help="Spark master (local[*], spark://host:7077, yarn, k8s://...)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                   help="override any config field, e.g. --set mine.max_file_bytes=2000000 (repeatable)")
+    p.add_argument("--print-config", action="store_true", help="print the effective config and exit")
+
+
+def build_config(args: argparse.Namespace, overrides: dict[str, Any]) -> PipelineConfig:
+    if getattr(args, "master", None):
+        overrides = {**overrides, "spark.master": args.master}
+    return load_config(args.config, overrides=overrides, sets=args.sets)

@@ -1,0 +1,69 @@
+"""`octopack mine`: Git repositories -> the CommitPack commits table (Parquet, partitioned by lang)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from octopack_spark.cli.common import add_common_flags, build_config
+from octopack_spark.config import dump_config
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repo", action="append", default=None, metavar="PATH_OR_URL",
+                   help="repository to mine (https, ssh, git URL or local path under an allowed root); repeatable")
+    p.add_argument("--repos-file", metavar="FILE", help="txt (one per line), CSV or Parquet with url[,name,license,stars]")
+    p.add_argument("--output", metavar="DIR_OR_URI", help="dataset root: local dir, s3://bucket/prefix or s3a://...")
+    p.add_argument("--since", metavar="DATE", help="only commits committed at/after this date (ISO 8601, UTC)")
+    p.add_argument("--until", metavar="DATE", help="only commits committed at/before this date")
+    p.add_argument("--max-commits", type=int, metavar="N", help="newest N non-merge commits per repository")
+    p.add_argument("--allowed-root", action="append", default=None, metavar="DIR",
+                   help="directory under which local repositories may live (repeatable; default: the working dir)")
+    p.add_argument("--full-refresh", action="store_true", default=None,
+                   help="re-mine everything instead of only commits new since the last run; replaces the dataset")
+    add_common_flags(p)
+
+
+def overrides_from(args: argparse.Namespace) -> dict:
+    return {
+        "mine.repos": args.repo,
+        "mine.repos_file": args.repos_file,
+        "mine.output": args.output,
+        "mine.since": args.since,
+        "mine.until": args.until,
+        "mine.max_commits": args.max_commits,
+        "mine.allowed_roots": args.allowed_root,
+        "mine.full_refresh": args.full_refresh,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = build_config(args, overrides_from(args))
+    if args.print_config:
+        print(dump_config(cfg))
+        return 0
+    from octopack_spark.mining.job import run_mine
+
+    summary = run_mine(cfg)
+    print(summary.render())
+    if getattr(args, "json_summary", None):
+        print(json.dumps(summary.to_dict()))
+    return 0 if summary.repos_failed < summary.repos or summary.repos == 0 else 1
+
+
+def main(argv=None) -> int:
+    """spark-submit entry point (jobs/mine_commits.py): same flags as `octopack mine`."""
+    import logging
+
+    from octopack_spark.errors import UserFacingError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    p = argparse.ArgumentParser(prog="mine_commits.py", description=__doc__)
+    register(p)
+    args = p.parse_args(argv)
+    try:
+        return run(args)
+    except UserFacingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
