@@ -94,6 +94,9 @@ def get_spark(
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.sql.parquet.compression.codec": "zstd",
+        # Plain Parquet timestamps (UTC micros) instead of legacy INT96, so pyarrow, DuckDB and
+        # HF datasets read them as timestamp[us, tz=UTC].
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         # Arrow batches of whole files can be large; keep them bounded.
         "spark.sql.execution.arrow.maxRecordsPerBatch": "1024",
         "spark.sql.execution.arrow.pyspark.enabled": "true",

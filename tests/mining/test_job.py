@@ -76,7 +76,7 @@ def test_commits_table(mined):
     rows = t.to_pylist()
     assert {r["repo"] for r in rows} == {"demo", "tool"}
     demo = [r for r in rows if r["repo"] == "demo"]
-    assert len(demo) == 24
+    assert len(demo) == 22
     # Partition values come back as the language names (null language -> Spark's default partition).
     langs = {r["lang"] for r in demo}
     assert {"Python", "JavaScript", "Go", "C", "Rust", "Dockerfile", "Markdown"} <= langs
