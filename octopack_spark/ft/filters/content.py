@@ -1,0 +1,26 @@
+"""filters1 steps 1-3 (spec §2): size and validity of the file contents."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from octopack_spark.ft.filters.base import KEEP, Verdict, drop
+
+if TYPE_CHECKING:
+    from octopack_spark.ft.config import FilterConfig
+    from octopack_spark.ft.row import FtRow
+
+
+def old_too_long(row: "FtRow", cfg: "FilterConfig") -> Verdict:
+    """Step 1: len(old_contents) < max_old_chars (50,000 characters)."""
+    return KEEP if len(row.old_contents or "") < cfg.max_old_chars else drop("old_too_long")
+
+
+def new_empty(row: "FtRow", cfg: "FilterConfig") -> Verdict:
+    """Step 2: new_contents is not empty."""
+    return KEEP if row.new_contents else drop("new_empty")
+
+
+def unchanged(row: "FtRow", cfg: "FilterConfig") -> Verdict:
+    """Step 3: old_contents != new_contents (mode-only changes, reverted edits)."""
+    return drop("unchanged") if (row.old_contents or "") == (row.new_contents or "") else KEEP
