@@ -1,0 +1,88 @@
+"""`eval run`: prompts -> backend -> post-processing -> (saved generations) -> scoring -> result files.
+
+Per language, the stages of the task run in order; Explain first generates n descriptions per problem
+(explain-describe, never executed), then one program per description (explain-synthesize), so n descriptions
+give n programs per problem as in the paper. Every stage's raw completions and post-processed generations are
+saved under the output directory in the harness's layout (`generations_<harness task>-<lang>.json`, a list per
+problem), so `eval score` can re-score them and `--model file:...` can replay them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+from evaluation.backends.base import Backend, GenerationRequest
+from evaluation.config import EvalConfig
+from evaluation.prompts import get_template
+from evaluation.scoring import ExecuteFn, Stage, score_stages
+from evaluation.tasks import RUN_TASKS, Prompt, build_prompts, get_task, postprocess_completion
+
+log = logging.getLogger(__name__)
+
+
+def _requests(prompts: Sequence[Prompt], code: bool) -> list[GenerationRequest]:
+    return [GenerationRequest(key=p.key, prompt=p.text, language=p.language, index=p.index,
+                              offset=p.description_index or 0, stop_words=p.stop_words, code=code,
+                              group=f"{p.task}/{p.language}") for p in prompts]
+
+
+def _dump(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def generate_stage(task: str, language: str, rows: Sequence[Mapping], backend: Backend, cfg: EvalConfig,
+                   out_dir: Path, descriptions: Optional[list[list[str]]] = None) -> tuple[list[list[str]], dict]:
+    """Generate and post-process one (task, language): returns (per-problem outputs, stage info)."""
+    spec = get_task(task)
+    template = get_template(cfg.generation.template)
+    n = cfg.generation.n
+    prompts = build_prompts(task, language, rows, template, descriptions)
+    reqs = _requests(prompts, spec.generates_code)
+    t0 = time.monotonic()
+    if task == "explain-synthesize":
+        results = backend.generate(reqs, 1, cfg.generation.sampling)  # one program per description
+    else:
+        results = backend.generate(reqs, n, cfg.generation.sampling)
+    elapsed = time.monotonic() - t0
+    outputs: list[list[str]] = [[] for _ in rows]
+    raw: list[list[str]] = [[] for _ in rows]
+    errors = {}
+    for p, res in zip(prompts, results):
+        if res.error:
+            errors[p.key] = res.error
+        for c in res.completions:
+            raw[p.index].append(c)
+            outputs[p.index].append(postprocess_completion(p, c, rows[p.index]))
+    name = f"{spec.harness_name}-{language}"
+    _dump(out_dir / f"generations_{name}.json", outputs)
+    _dump(out_dir / f"generations_raw_{name}.json", raw)
+    if errors:
+        log.warning("%s: %d prompt(s) with generation errors, e.g. %s", name, len(errors), next(iter(errors.values())))
+    info = {"prompts": len(prompts), "generation_s": round(elapsed, 2), "errors": errors}
+    return outputs, info
+
+
+def run_eval(task: str, languages: Sequence[str], data: Mapping[str, Sequence[Mapping]], backend: Backend,
+             cfg: EvalConfig, out_dir: Path, execute_fn: Optional[ExecuteFn] = None):
+    """Generate for every language, then score all code stages in one execution pass."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stages: list[Stage] = []
+    gen_info: dict[str, dict] = {}
+    for lang in languages:
+        rows = list(data[lang])
+        descriptions = None
+        for stage_task in RUN_TASKS[task]:
+            outputs, info = generate_stage(stage_task, lang, rows, backend, cfg, out_dir, descriptions)
+            gen_info[f"{get_task(stage_task).harness_name}-{lang}"] = info
+            if get_task(stage_task).generates_code:
+                stages.append(Stage(stage_task, lang, rows, outputs))
+            else:
+                descriptions = outputs
+    scores, samples = score_stages(
+        stages, cfg.scoring.ks, cfg.exec, engine=cfg.scoring.engine, spark_config=cfg.scoring.spark,
+        chunk_size=cfg.scoring.chunk_size, execute_fn=execute_fn)
+    return scores, samples, gen_info
