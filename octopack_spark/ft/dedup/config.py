@@ -48,22 +48,25 @@ class MinHashConfig(_Cfg):
     # Word n-grams over code tokens (identifiers, numbers, single punctuation characters).
     ngram_size: int = Field(default=5, ge=1, le=64)
     lowercase: bool = False
-    num_perm: int = Field(default=128, ge=8, le=1024)
+    num_perm: int = Field(default=256, ge=8, le=1024)
     # LSH banding. Leave both unset to choose them from `threshold` (minimum weighted false-positive +
     # false-negative area, as text-dedup does); set both to force a layout.
     bands: Optional[int] = Field(default=None, ge=1)
     rows: Optional[int] = Field(default=None, ge=1)
-    threshold: float = Field(default=0.75, gt=0.0, lt=1.0)
-    # Weights of false positives / false negatives when choosing bands x rows.
+    threshold: float = Field(default=0.7, gt=0.0, lt=1.0)
+    # Weights of false positives / false negatives when choosing bands x rows. Recall is favoured
+    # because verify_candidates removes the false positives afterwards (defaults give 28 x 9).
     fp_weight: float = Field(default=0.3, ge=0.0)
     fn_weight: float = Field(default=0.7, ge=0.0)
     # Drop candidate edges whose signature-estimated Jaccard is below `threshold` (removes the false
     # positives of banding at little cost: the signatures are already computed).
     verify_candidates: bool = True
     seed: int = Field(default=42, ge=0)
-    # numpy: vectorised 64-bit MinHash in this package (deterministic across processes; fastest here).
-    # rensa / datasketch: the libraries (signatures are not interchangeable between backends).
-    backend: Backend = "numpy"
+    # rensa: our tokens + 64-bit shingle hashes, rensa's R-MinHash over them in Rust (fastest measured,
+    #        see benchmarks/minhash_bench.py); numpy: classical MinHash, vectorised, no extra library;
+    # datasketch: the library's MinHash over shingle strings (slow; a baseline).
+    # Signatures are not interchangeable between backends: a run uses one throughout.
+    backend: Backend = "rensa"
     # Documents with fewer tokens than this are not near-deduplicated (too little text to judge).
     min_tokens: int = Field(default=20, ge=1)
     # Connected components: large-star / small-star rounds before giving up with an error.
