@@ -112,6 +112,9 @@ class TokenConfig(_Model):
     # Rows whose old+new text is longer are not tokenized (n_tokens stays null and the rule drops them):
     # no tokenizer fits 100k characters into a few hundred tokens, and tokenizing megabytes is slow.
     max_chars: int = Field(default=100_000, ge=1)
+    # candidates: count only rows that pass every other row rule (the only rows whose verdict the count
+    # can change; n_tokens is null elsewhere). all: count every row, to move several rules at once later.
+    scope: Literal["candidates", "all"] = "candidates"
     batch_size: int = Field(default=256, ge=1)
 
 

@@ -1,4 +1,8 @@
-"""filters1 steps 1-3 (spec §2): size and validity of the file contents."""
+"""filters1 steps 1-3 (spec §2): size and validity of the file contents.
+
+A missing side (null) is `contents_missing`'s verdict; these rules judge present text only, so each
+reason says what it means.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,10 @@ def old_too_long(row: "FtRow", cfg: "FilterConfig") -> Verdict:
 
 def new_empty(row: "FtRow", cfg: "FilterConfig") -> Verdict:
     """Step 2: new_contents is not empty."""
-    return KEEP if row.new_contents else drop("new_empty")
+    return drop("new_empty") if row.new_contents == "" else KEEP
 
 
 def unchanged(row: "FtRow", cfg: "FilterConfig") -> Verdict:
     """Step 3: old_contents != new_contents (mode-only changes, reverted edits)."""
-    return drop("unchanged") if (row.old_contents or "") == (row.new_contents or "") else KEEP
+    same = row.old_contents is not None and row.old_contents == row.new_contents
+    return drop("unchanged") if same else KEEP

