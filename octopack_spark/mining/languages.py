@@ -40,6 +40,7 @@ def _indexes() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     return exact, folded, names
 
 
+@functools.lru_cache(maxsize=65536)  # the same paths recur commit after commit
 def detect_language(path: Optional[str]) -> Optional[str]:
     """Language of `path` (any directory prefix is ignored), or None when the table has no match."""
     if not path:

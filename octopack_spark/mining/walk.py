@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
+import numpy as np
 import pyarrow as pa
 import pygit2
 from pygit2.enums import DiffFind, SortMode
@@ -25,7 +27,6 @@ from octopack_spark.mining.languages import detect_language
 from octopack_spark.mining.sources import RepoSpec
 from octopack_spark.schema import COMMITS_SCHEMA
 
-_ZERO = "0" * 40
 _MODE_COMMIT = 0o160000  # gitlink (submodule)
 _MODE_LINK = 0o120000  # symlink
 _STATUS = {"A": "A", "M": "M", "D": "D", "R": "R", "T": "M", "C": "A"}
@@ -72,6 +73,38 @@ def _epoch_us(seconds: int) -> int:
     return int(seconds) * 1_000_000
 
 
+# Large text columns travel as raw buffers (pygit2 Blobs support the buffer protocol, patches are
+# bytes) and become one Arrow string array per batch: one join, one cumsum and one SIMD UTF-8
+# validation. Decoding to Python str and re-encoding for Arrow would touch every byte three more times.
+_CONTENT_COLUMNS = ("old_contents", "new_contents")
+_BUFFER_COLUMNS = _CONTENT_COLUMNS + ("diff",)
+
+
+def _string_array(values: list) -> pa.Array:
+    """Arrow string array over buffers or None (UTF-8 validity is checked by the caller)."""
+    n = len(values)
+    lens = np.fromiter((0 if v is None else memoryview(v).nbytes for v in values), dtype=np.int64, count=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    if offsets[-1] >= 2**31:
+        raise ValueError("Arrow batch over 2 GiB of text; lower mine.arrow_batch_bytes")
+    valid = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+    nulls = n - int(valid.sum())
+    bitmap = pa.array(valid).buffers()[1] if nulls else None
+    data = b"".join(v for v in values if v is not None)
+    return pa.Array.from_buffers(
+        pa.string(), n, [bitmap, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)], null_count=nulls
+    )
+
+
+def _is_utf8(v) -> bool:
+    try:
+        bytes(v).decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 class _Columns:
     """Column-wise row buffer that flushes into Arrow record batches of bounded size."""
 
@@ -87,21 +120,80 @@ class _Columns:
         self.nbytes = 0
 
     def add(self, row: dict, nbytes: int) -> None:
-        for n in self.names:
-            self.cols[n].append(row.get(n))
+        get = row.get
+        for n, col in self.cols.items():
+            col.append(get(n))
         self.n += 1
         self.nbytes += nbytes
 
     def full(self) -> bool:
         return self.n >= self.max_rows or self.nbytes >= self.max_bytes
 
-    def flush(self) -> Optional[pa.RecordBatch]:
+    def _demote_invalid_utf8(self) -> int:
+        """Slow path for a batch that failed validation: rows whose contents are not UTF-8 lose them
+        (skip_reason not_utf8); a diff that is not UTF-8 (odd path bytes) is repaired. Returns the
+        content bytes removed."""
+        c = self.cols
+        removed = 0
+        for i in range(self.n):
+            if any(c[k][i] is not None and not _is_utf8(c[k][i]) for k in _CONTENT_COLUMNS):
+                removed += sum(memoryview(c[k][i]).nbytes for k in _CONTENT_COLUMNS if c[k][i] is not None)
+                for k in ("old_contents", "new_contents", "diff", "lines_added", "lines_removed"):
+                    c[k][i] = None
+                c["skip_reason"][i] = "not_utf8"
+            elif c["diff"][i] is not None and not _is_utf8(c["diff"][i]):
+                c["diff"][i] = bytes(c["diff"][i]).decode("utf-8", "replace").encode("utf-8")
+        return removed
+
+    def flush(self) -> tuple[Optional[pa.RecordBatch], int]:
+        """(batch, content bytes dropped because they were not UTF-8)."""
         if not self.n:
-            return None
-        arrays = [pa.array(self.cols[f.name], type=f.type) for f in COMMITS_SCHEMA]
+            return None, 0
+        removed = 0
+        texts = {k: _string_array(self.cols[k]) for k in _BUFFER_COLUMNS}
+        try:
+            for a in texts.values():
+                a.validate(full=True)
+        except pa.ArrowInvalid:
+            removed = self._demote_invalid_utf8()
+            texts = {k: _string_array(self.cols[k]) for k in _BUFFER_COLUMNS}
+        arrays = [texts[f.name] if f.name in texts else pa.array(self.cols[f.name], type=f.type)
+                  for f in COMMITS_SCHEMA]
         batch = pa.RecordBatch.from_arrays(arrays, schema=COMMITS_SCHEMA)
         self._reset()
-        return batch
+        return batch, removed
+
+
+class _BlobReader:
+    """Blob lookups with a small carry-over cache.
+
+    Walking newest-first, the *old* side of a file in one commit is usually the *new* side of the same
+    file in a commit walked soon after (its parent). Keeping old-side blobs until they are asked for
+    again saves one decompression per changed file; the cache is bounded by bytes.
+    """
+
+    def __init__(self, repo: pygit2.Repository, max_bytes: int = 64 * 1024**2):
+        self.repo = repo
+        self.max_bytes = max_bytes
+        self.pending: "OrderedDict[pygit2.Oid, pygit2.Blob]" = OrderedDict()
+        self.size = 0
+
+    def new_side(self, oid) -> pygit2.Blob:
+        blob = self.pending.pop(oid, None)
+        if blob is None:
+            return self.repo[oid]
+        self.size -= blob.size
+        return blob
+
+    def old_side(self, oid) -> pygit2.Blob:
+        blob = self.repo[oid]
+        if oid not in self.pending and blob.size <= self.max_bytes // 16:
+            self.pending[oid] = blob
+            self.size += blob.size
+            while self.size > self.max_bytes:
+                _, dropped = self.pending.popitem(last=False)
+                self.size -= dropped.size
+        return blob
 
 
 def detect_repo_license(repo: pygit2.Repository, tree: pygit2.Tree) -> Optional[str]:
@@ -111,12 +203,6 @@ def detect_repo_license(repo: pygit2.Repository, tree: pygit2.Tree) -> Optional[
         return None
     blob = repo[tree[chosen].id]
     return classify_license_text(blob.data[:300_000].decode("utf-8", "replace"))
-
-
-def _load_blob(repo: pygit2.Repository, oid) -> Optional[pygit2.Blob]:
-    if str(oid) == _ZERO:
-        return None
-    return repo[oid]
 
 
 def mine_repository(
@@ -129,6 +215,9 @@ def mine_repository(
     """Clone `spec` (unless `repo` is given) and yield commit rows; see module doc."""
     t0 = time.monotonic()
     deadline = t0 + cfg.repo_time_budget_s
+    # Objects of a fresh clone were hashed by the pack indexer when received; re-hashing every blob
+    # on each read costs ~25% of the walk.
+    pygit2.settings.enable_strict_hash_verification(False)
     workdir = None
     try:
         if repo is None:
@@ -181,6 +270,7 @@ def _walk(
         return
 
     buf = _Columns(cfg.arrow_batch_rows, cfg.arrow_batch_bytes)
+    blobs = _BlobReader(repo)
     since = cfg.since.timestamp() if cfg.since else None
     until = cfg.until.timestamp() if cfg.until else None
     status = "ok"
@@ -204,26 +294,29 @@ def _walk(
                 )
                 break
             outcome.commits += 1
-            for row, nbytes in _commit_rows(repo, commit, spec, cfg, outcome):
+            for row, nbytes in _commit_rows(blobs, commit, spec, cfg, outcome):
                 buf.add(row, nbytes)
                 outcome.rows += 1
                 outcome.bytes += nbytes
                 if buf.full():
-                    yield buf.flush()
+                    batch, dropped = buf.flush()
+                    outcome.bytes -= dropped
+                    yield batch
     except pygit2.GitError as e:
         status = "partial"
         outcome.error("walk", "corrupt", f"walk failed after {outcome.commits} commits: {e}")
     except KeyError as e:  # a missing commit/tree object
         status = "partial"
         outcome.error("walk", "corrupt", f"missing object after {outcome.commits} commits: {e}")
-    batch = buf.flush()
+    batch, dropped = buf.flush()
+    outcome.bytes -= dropped
     if batch is not None:
         yield batch
     outcome.status = status
 
 
 def _commit_rows(
-    repo: pygit2.Repository,
+    blobs: _BlobReader,
     commit: pygit2.Commit,
     spec: RepoSpec,
     cfg: MineConfig,
@@ -233,7 +326,7 @@ def _commit_rows(
     parent_ids = commit.parent_ids
     if parent_ids:
         parent = str(parent_ids[0])
-        diff = repo[parent_ids[0]].tree.diff_to_tree(commit.tree)
+        diff = blobs.repo[parent_ids[0]].tree.diff_to_tree(commit.tree)
     else:
         parent = None
         diff = commit.tree.diff_to_tree(swap=True)
@@ -275,43 +368,39 @@ def _commit_rows(
             row["skip_reason"] = "commit_too_many_files"
             yield row, 0
             continue
-        yield row, _fill_contents(repo, delta, row, cfg)
+        yield row, _fill_contents(blobs, delta, row, cfg)
 
 
-def _fill_contents(repo: pygit2.Repository, delta, row: dict, cfg: MineConfig) -> int:
+def _fill_contents(blobs: _BlobReader, delta, row: dict, cfg: MineConfig) -> int:
     """Load both sides, apply the file limits and compute the patch; returns content bytes emitted."""
     old_f, new_f = delta.old_file, delta.new_file
-    modes = {old_f.mode if row["old_file"] is not None else 0, new_f.mode if row["new_file"] is not None else 0}
-    if _MODE_COMMIT in modes:
+    has_old, has_new = row["old_file"] is not None, row["new_file"] is not None
+    if (has_old and old_f.mode == _MODE_COMMIT) or (has_new and new_f.mode == _MODE_COMMIT):
         row["skip_reason"] = "submodule"
         return 0
-    if _MODE_LINK in modes:
+    if (has_old and old_f.mode == _MODE_LINK) or (has_new and new_f.mode == _MODE_LINK):
         row["skip_reason"] = "symlink"
         return 0
     try:
-        old_blob = _load_blob(repo, old_f.id) if row["old_file"] is not None else None
-        new_blob = _load_blob(repo, new_f.id) if row["new_file"] is not None else None
+        old_blob = blobs.old_side(old_f.id) if has_old else None
+        new_blob = blobs.new_side(new_f.id) if has_new else None
     except KeyError:
         row["skip_reason"] = "missing_object"
         return 0
-    row["old_size"] = old_blob.size if old_blob is not None else None
-    row["new_size"] = new_blob.size if new_blob is not None else None
-    if (old_blob is not None and old_blob.size > cfg.max_file_bytes) or (
-        new_blob is not None and new_blob.size > cfg.max_file_bytes
-    ):
+    old_size = old_blob.size if old_blob is not None else None
+    new_size = new_blob.size if new_blob is not None else None
+    row["old_size"] = old_size
+    row["new_size"] = new_size
+    cap = cfg.max_file_bytes
+    if (old_size is not None and old_size > cap) or (new_size is not None and new_size > cap):
         row["skip_reason"] = "too_large"
         return 0
     if (old_blob is not None and old_blob.is_binary) or (new_blob is not None and new_blob.is_binary):
         row["skip_reason"] = "binary"
         return 0
-    try:
-        old_text = old_blob.data.decode("utf-8") if old_blob is not None else None
-        new_text = new_blob.data.decode("utf-8") if new_blob is not None else None
-    except UnicodeDecodeError:
-        row["skip_reason"] = "not_utf8"
-        return 0
-    row["old_contents"] = old_text
-    row["new_contents"] = new_text
+    # Blobs go into the batch as buffers; UTF-8 is validated per batch (see _Columns.flush).
+    row["old_contents"] = old_blob
+    row["new_contents"] = new_blob
     patch = pygit2.Patch.create_from(
         old_blob,
         new_blob,
@@ -323,8 +412,13 @@ def _fill_contents(repo: pygit2.Repository, delta, row: dict, cfg: MineConfig) -
     row["lines_added"] = added
     row["lines_removed"] = removed
     if cfg.include_diff:
-        row["diff"] = patch.text
-    return (row["old_size"] or 0) + (row["new_size"] or 0)
+        text = patch.data
+        if not text and row["change_type"] == "R":
+            # libgit2 gives no patch for a pure rename; write git's rename header instead.
+            text = (f"diff --git a/{row['old_file']} b/{row['new_file']}\nsimilarity index 100%\n"
+                    f"rename from {row['old_file']}\nrename to {row['new_file']}\n").encode("utf-8", "surrogateescape")
+        row["diff"] = text
+    return (old_size or 0) + (new_size or 0)
 
 
 def outcome_time() -> dt.datetime:
