@@ -92,7 +92,13 @@ def run(args: argparse.Namespace) -> int:
     if fn is None:
         args._eval_parser.print_help()
         return 2
-    return fn(args)
+    try:
+        return fn(args)
+    except RuntimeError as e:
+        # A sandbox/toolchain that is not set up is a setup problem, not a crash: one line, exit 2.
+        if type(e).__name__ == "SandboxError":
+            raise UserFacingError(str(e)) from e
+        raise
 
 
 def _config(args: argparse.Namespace, extra: dict[str, Any]):

@@ -81,9 +81,28 @@ def _zip_package(pkg_name: str) -> str:
     return out
 
 
+def with_driver_reference_runtimes(requests: Sequence[ExecRequest], problems: Mapping[str, Mapping],
+                                   config: ExecConfig) -> ExecConfig:
+    """Measure canonical runtimes once here and ship them, so executors neither re-measure nor disagree.
+
+    When the driver has no toolchains the measurement is left to the executors (each caches its own)."""
+    from evaluation.execution.reference import reference_runtimes
+
+    runtimes = dict(config.reference_runtimes_s)
+    try:
+        for lang in sorted({r.language for r in requests}):
+            tids = sorted({r.task_id for r in requests if r.language == lang} - set(runtimes))
+            if tids:
+                runtimes.update(reference_runtimes({t: problems[t] for t in tids}, lang, config))
+    except RuntimeError as e:  # SandboxError: toolchain or sandbox missing on the driver
+        log.warning("reference runtimes not measured on the driver (%s); executors will measure them", e)
+        return config
+    return config.model_copy(update={"reference_runtimes_s": runtimes, "measure_reference": False})
+
+
 def execute_on_spark(requests: Sequence[ExecRequest], problems: Mapping[str, Mapping], config: ExecConfig,
                      spark_config=None, chunk_size: int = 64, spark=None,
-                     execute_fn: Optional[Callable] = None) -> list[ExecResult]:
+                     execute_fn: Optional[Callable] = None, reference_on_driver: bool = True) -> list[ExecResult]:
     """Execute every request on the cluster; results in request order (same contract as `execute`)."""
     if not requests:
         return []
@@ -100,6 +119,8 @@ def execute_on_spark(requests: Sequence[ExecRequest], problems: Mapping[str, Map
         sc.addPyFile(_zip_package("evaluation"))
 
     cfg = config
+    if reference_on_driver and cfg.measure_reference:
+        cfg = with_driver_reference_runtimes(requests, problems, cfg)
     if not cfg.workers:
         task_cpus = int(sc.getConf().get("spark.task.cpus", "1"))
         cfg = cfg.model_copy(update={"workers": max(1, task_cpus)})

@@ -156,8 +156,10 @@ def run_requests(requests: Sequence[ExecRequest], problems: Mapping[str, Mapping
     if engine == "spark":
         from evaluation.distributed import execute_on_spark
 
+        # A stand-in executor (tests) has no reference runtimes to measure.
         return execute_on_spark(requests, problems, exec_config, spark_config=spark_config,
-                                chunk_size=chunk_size, execute_fn=execute_fn)
+                                chunk_size=chunk_size, execute_fn=execute_fn,
+                                reference_on_driver=execute_fn is None)
     if engine != "local":
         raise UserFacingError(f"unknown scoring engine {engine!r} (local or spark)")
     results = (execute_fn or default_execute)(requests, problems, exec_config)

@@ -54,7 +54,30 @@ def test_execute_on_spark_matches_serial(spark, humanevalpack_dir):
         reqs.append(ExecRequest(lang, r["task_id"], r["prompt"] + r["canonical_solution"], 0))
         reqs.append(ExecRequest(lang, r["task_id"], r["prompt"] + r["buggy_solution"], 1))
     serial = fakes.fake_execute(reqs, problems, ExecConfig())
-    dist = execute_on_spark(reqs, problems, ExecConfig(), chunk_size=7, spark=spark, execute_fn=fakes.fake_execute)
+    dist = execute_on_spark(reqs, problems, ExecConfig(), chunk_size=7, spark=spark, execute_fn=fakes.fake_execute,
+                            reference_on_driver=False)
     assert [(r.task_id, r.sample_id, r.passed, r.status) for r in dist] == \
         [(r.task_id, r.sample_id, r.passed, r.status) for r in serial]
     assert sum(r.passed for r in dist) == 30
+
+
+@pytest.mark.spark
+@pytest.mark.toolchain
+def test_real_execution_on_spark_matches_local(spark, humanevalpack_dir):
+    """The real sandboxed executor inside Spark tasks gives the same verdicts as a local call."""
+    from evaluation.execution.api import execute
+
+    rows = load_language("python", humanevalpack_dir)[:12] + load_language("js", humanevalpack_dir)[:12]
+    problems = {r["task_id"]: r for r in rows}
+    reqs = []
+    for r in rows:
+        lang = "python" if r["task_id"].startswith("Python") else "js"
+        reqs.append(ExecRequest(lang, r["task_id"], r["prompt"] + r["canonical_solution"], 0))
+        reqs.append(ExecRequest(lang, r["task_id"], r["prompt"] + r["buggy_solution"], 1))
+    cfg = ExecConfig(workers=2)
+    local = execute(reqs, problems, cfg)
+    dist = execute_on_spark(reqs, problems, ExecConfig(), chunk_size=5, spark=spark)
+    assert [(r.task_id, r.sample_id, r.passed) for r in dist] == [(r.task_id, r.sample_id, r.passed) for r in local]
+    assert [r.passed for r in dist] == [True, False] * 24
+    # timeouts came from the driver's reference runtimes: identical per task across executors
+    assert [r.timeout_s for r in dist] == [r.timeout_s for r in local]
