@@ -68,7 +68,9 @@ def referenced_tables(sql: str) -> set[str]:
 class DuckDBEngine:
     name = "duckdb"
 
-    def __init__(self, catalog: Catalog, storage: Optional[Storage] = None, threads: Optional[int] = None):
+    def __init__(self, catalog: Catalog, storage: Optional[Storage] = None, threads: Optional[int] = None,
+                 force_arrow: bool = False):
+        """`force_arrow` reads local datasets through pyarrow too (the S3 code path, for tests)."""
         import duckdb
 
         self.catalog = catalog
@@ -81,6 +83,7 @@ class DuckDBEngine:
         self._schemas: set[str] = set()
         self._views: set[str] = set()  # qualified names registered
         self._n_arrow = 0
+        self.force_arrow = force_arrow
 
     # ------------------------------------------------------------------ registration
     def register_for(self, sql: str) -> list[TableRef]:
@@ -123,7 +126,7 @@ class DuckDBEngine:
     def _source_sql(self, ref: TableRef) -> str:
         if not ref.entry.files:
             return self._empty_source(ref)
-        if is_s3(ref.root):
+        if is_s3(ref.root) or self.force_arrow:
             return self._arrow_source(ref)
         return self._local_source(ref)
 

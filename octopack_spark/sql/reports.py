@@ -2,7 +2,8 @@
 
 Each report is a mapping with `description`, `tables` (what it reads), `sql` and optional integer
 `params` ({name: default}) written as `{name}` in the SQL. The SQL is the common subset of DuckDB and
-Spark SQL (no quoted identifiers, explicit NULLS LAST, doubles for ratios) so both engines give the same
+Spark SQL (no quoted identifiers, explicit NULLS LAST, doubles for ratios, sums cast to BIGINT since
+DuckDB sums integers into HUGEINT) so both engines give the same
 rows; tests/sql/test_reports.py runs every report on both. Add your own with `--reports-file FILE.yaml`
 holding more entries of the same shape.
 """
@@ -25,8 +26,8 @@ SELECT lang, license,
        COUNT(DISTINCT commit) AS commits,
        COUNT(*) AS file_changes,
        COUNT(DISTINCT repo) AS repos,
-       SUM(COALESCE(lines_added, 0)) AS lines_added,
-       SUM(COALESCE(lines_removed, 0)) AS lines_removed
+       CAST(SUM(COALESCE(lines_added, 0)) AS BIGINT) AS lines_added,
+       CAST(SUM(COALESCE(lines_removed, 0)) AS BIGINT) AS lines_removed
 FROM commits
 GROUP BY lang, license
 ORDER BY commits DESC, file_changes DESC, lang NULLS LAST, license NULLS LAST
@@ -81,8 +82,8 @@ ORDER BY rows_dropped DESC, position
         "tables": ["stats"],
         "sql": """
 SELECT name AS lang,
-       SUM(CASE WHEN kind = 'lang_in' THEN rows_out ELSE 0 END) AS rows_in,
-       SUM(CASE WHEN kind = 'lang_out' THEN rows_out ELSE 0 END) AS rows_kept,
+       CAST(SUM(CASE WHEN kind = 'lang_in' THEN rows_out ELSE 0 END) AS BIGINT) AS rows_in,
+       CAST(SUM(CASE WHEN kind = 'lang_out' THEN rows_out ELSE 0 END) AS BIGINT) AS rows_kept,
        ROUND(CAST(SUM(CASE WHEN kind = 'lang_out' THEN rows_out ELSE 0 END) AS DOUBLE) * 100
              / NULLIF(SUM(CASE WHEN kind = 'lang_in' THEN rows_out ELSE 0 END), 0), 2) AS pct_kept
 FROM stats
@@ -111,9 +112,9 @@ ORDER BY errors DESC, stage, reason
         "sql": """
 SELECT status,
        COUNT(*) AS repos,
-       SUM(commits) AS commits,
-       SUM(rows) AS file_changes,
-       SUM(bytes) AS bytes,
+       CAST(SUM(commits) AS BIGINT) AS commits,
+       CAST(SUM(rows) AS BIGINT) AS file_changes,
+       CAST(SUM(bytes) AS BIGINT) AS bytes,
        ROUND(SUM(seconds), 3) AS seconds
 FROM state
 GROUP BY status
