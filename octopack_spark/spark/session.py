@@ -76,8 +76,9 @@ def get_spark(
 
     cfg = cfg or SparkConfig()
     active = SparkSession.getActiveSession()
-    submitted = "SPARK_SUBMIT_OPTS" in os.environ or os.environ.get("SPARK_ENV_LOADED") == "1" or \
-        "spark.master" in _submit_conf()
+    # Under spark-submit the JVM starts Python and hands it a gateway: the master and every --conf
+    # were already chosen by the submitter, so do not override them.
+    submitted = bool(os.environ.get("PYSPARK_GATEWAY_PORT"))
     need_s3a = any(is_s3(u) for u in uris if u)
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -127,9 +128,3 @@ def get_spark(
         spark.sparkContext.addPyFile(_package_zip())
     log.info("spark session: master=%s version=%s", eff_master, spark.version)
     return spark
-
-
-def _submit_conf() -> dict:
-    # spark-submit passes settings to the Python driver through the JVM it starts; when run under
-    # spark-submit, PYSPARK_GATEWAY_PORT is set before Python starts.
-    return {"spark.master": "1"} if os.environ.get("PYSPARK_GATEWAY_PORT") else {}
