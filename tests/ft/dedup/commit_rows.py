@@ -55,7 +55,7 @@ def make_row(repo: str, commit: str, path: str, old: str, new: str, subject: str
         "old_file": path, "new_file": path, "change_type": "M", "old_contents": old, "new_contents": new,
         "subject": subject, "message": message or subject, "lang": lang, "license": license,
         "author_time": when, "committer_time": when, "author_id": sha("author", repo)[:24], "diff": None,
-        "lines_added": 1, "lines_removed": 1, "old_size": len(old.encode()), "new_size": len(new.encode()),
+        "lines_added": 1, "lines_removed": 1, "old_size": None if old is None else len(old.encode()), "new_size": None if new is None else len(new.encode()),
         "skip_reason": None, "row_id": make_row_id(repo, commit, path), "repo_url": f"https://example.com/{repo}",
         "commit_files": 1, "stars": stars,
     }
