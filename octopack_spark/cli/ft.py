@@ -1,0 +1,98 @@
+"""`octopack ft`: the mined commits table -> CommitPackFT (filters, dedup, decontamination, data card).
+
+    octopack ft --input out/mined --output out/commitpackft [--config FILE] [--master URL]
+
+Reads DIR/commits/ through DIR/manifest.json; writes OUT/scored/, OUT/commitpackft/ (by lang),
+OUT/stats.json + stats/, OUT/README.md + PNGs and, last, OUT/manifest.json; prints the funnel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from octopack_spark.cli.common import add_common_flags, build_config
+from octopack_spark.config import dump_config
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", metavar="DIR_OR_URI", help="dataset root written by `octopack mine` (holds commits/)")
+    p.add_argument("--output", metavar="DIR_OR_URI", help="dataset root for scored/, commitpackft/, stats, README.md")
+    p.add_argument("--tokenizer", metavar="NAME_OR_PATH",
+                   help="HF tokenizer name (from the local cache) or local path (dir or tokenizer.json) for the "
+                        "token-length rule (default: ft.tokens.tokenizer = bigcode/starcoder)")
+    p.add_argument("--token-fallback", choices=["none", "chars"], default=None,
+                   help="when the tokenizer cannot be loaded: none = stop with an error; chars = approximate "
+                        "tokens as ceil(chars / ft.tokens.chars_per_token)")
+    p.add_argument("--humanevalpack", metavar="DIR_OR_NAME",
+                   help="HumanEvalPack for decontamination: a dir with python.jsonl, js.jsonl, ... or an HF name")
+    p.add_argument("--disable", action="append", default=[], metavar="RULE",
+                   help="switch a rule or step off (repeatable), e.g. --disable near_dup; see --list-rules")
+    p.add_argument("--list-rules", action="store_true", help="print every rule in pipeline order and exit")
+    p.add_argument("--json-summary", action="store_true", help="also print the stats as one JSON line")
+    add_common_flags(p)
+
+
+def overrides_from(args: argparse.Namespace) -> dict:
+    return {
+        "ft.input": args.input,
+        "ft.output": args.output,
+        "ft.tokens.tokenizer": args.tokenizer,
+        "ft.tokens.fallback": args.token_fallback,
+        "ft.decont.source": args.humanevalpack,
+    }
+
+
+def list_rules() -> str:
+    from octopack_spark.ft.filters.pipeline import ANNOTATION_STEPS, RULES, STAGES, reason_order
+
+    docs = {r.name: r.doc for r in RULES}
+    docs.update({k: f"set by the whole-table step (column {v[1]})" for k, v in ANNOTATION_STEPS.items()})
+    stage_of = {r.name: r.stage for r in RULES} | {k: v[0] for k, v in ANNOTATION_STEPS.items()}
+    stage_doc = {s.name: s.doc for s in STAGES}
+    lines, last = [], None
+    for name in reason_order():
+        st = stage_of[name]
+        if st != last:
+            lines.append(f"{st}: {stage_doc[st]}")
+            last = st
+        lines.append(f"  {name:<26} {docs[name]}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_rules:
+        print(list_rules())
+        return 0
+    cfg = build_config(args, overrides_from(args))
+    if args.disable:
+        cfg.ft.filters.disabled = list(dict.fromkeys(cfg.ft.filters.disabled + args.disable))
+    if args.print_config:
+        print(dump_config(cfg))
+        return 0
+    from octopack_spark.ft.job import run_ft
+
+    summary = run_ft(cfg)
+    print(summary.render())
+    if args.json_summary:
+        print(json.dumps(summary.stats, default=str))
+    return 0
+
+
+def main(argv=None) -> int:
+    """spark-submit entry point (jobs/build_commitpackft.py): same flags as `octopack ft`."""
+    import logging
+
+    from octopack_spark.errors import UserFacingError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    p = argparse.ArgumentParser(prog="build_commitpackft.py", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    register(p)
+    args = p.parse_args(argv)
+    try:
+        return run(args)
+    except UserFacingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,501 @@
+"""The CommitPackFT job: commits table -> scored/ + commitpackft/ + stats + data card, on Spark.
+
+Data flow of one run (every intermediate is written to `_staging/<unit>/` and read back, so no step
+is recomputed when its output feeds two branches, and memory stays bounded):
+  read `commits` through the input manifest
+  -> context columns (Spark aggregations): repo_langs per repository, inplace_files per commit
+  -> scoring pass (mapInArrow, ft.score.Scorer): every row rule, NL language ID, token counts
+  -> SQL step 2, exact dedup on the commit key over rows that pass SQL step 1 (ft.dedup.exact); the
+     survivor's `repos` becomes the union, and `optout` (which reads `repos`) is re-judged
+  -> rows with no drop reason so far: exact content dedup -> HumanEvalPack decontamination -> MinHash
+     near-dedup, each over the rows the previous one kept (ft.dedup / ft.decont)
+  -> drop_reason (first failure in pipeline order), drop_stage, keep -> `scored` (every row)
+  -> `commitpackft`: kept rows, paper columns first, Hive-partitioned by lang
+  -> funnel, stats.json + `stats` table, README.md + PNGs
+  -> publish the staged tables (crash-safe), write manifest.json last, delete the previous run's files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from octopack_spark import code_version
+from octopack_spark.config import PipelineConfig
+from octopack_spark.errors import UserFacingError
+from octopack_spark.ft.config import FtConfig
+from octopack_spark.ft.filters.pipeline import ANNOTATION_STEPS, RULES, active_rules, first_reason, reason_stage
+from octopack_spark.ft.stats import build_funnel, render_funnel, stats_rows
+from octopack_spark.ft.tables import (
+    COMMITPACKFT_PARTITION,
+    COMMITPACKFT_TABLE,
+    COMMITPACKFT_VERSION,
+    SCORE_FIELDS,
+    SCORED_TABLE,
+    SCORED_VERSION,
+    STATS_TABLE,
+    STATS_VERSION,
+)
+from octopack_spark.schema import COMMITS_SCHEMA, COMMITS_TABLE, spark_ddl
+from octopack_spark.storage.fs import Storage, join, to_s3a
+from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
+from octopack_spark.storage.publish import completed_units, discard_staging, publish, recover, staging_uri
+
+log = logging.getLogger(__name__)
+
+SQL1_REASONS = tuple(r.name for r in RULES if r.stage == "sql1")
+ANNOTATION_COLUMNS = {reason: col for reason, (_stage, col) in ANNOTATION_STEPS.items()}
+
+
+@dataclass
+class FtSummary:
+    run_id: str
+    input: str
+    output: str
+    rows_in: int = 0
+    rows_out: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    seconds: float = 0.0
+    funnel_text: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def render(self) -> str:
+        rps = self.rows_in / self.seconds if self.seconds else 0.0
+        return "\n".join([
+            self.funnel_text,
+            f"wrote {self.output}: scored/ ({self.rows_in:,} rows), commitpackft/ ({self.rows_out:,} rows), "
+            f"stats.json, README.md (run {self.run_id}, {self.seconds:.1f} s, {rps:,.1f} rows/s)",
+        ])
+
+
+def _new_run_id() -> str:
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{now}-{uuid.uuid4().hex[:6]}"
+
+
+def _dict_sum_param():
+    from pyspark.accumulators import AccumulatorParam
+
+    class _DictSum(AccumulatorParam):
+        def zero(self, value):
+            return {}
+
+        def addInPlace(self, a, b):
+            for k, v in b.items():
+                a[k] = a.get(k, 0.0) + v
+            return a
+
+    return _DictSum()
+
+
+def _score_partition_fn(ft_json: str, acc):
+    def score_partition(batches):
+        from octopack_spark.ft.config import FtConfig
+        from octopack_spark.ft.score import Scorer
+
+        scorer = Scorer(FtConfig.model_validate_json(ft_json))
+        for b in batches:
+            if b.num_rows:
+                yield scorer.score(b)
+        acc.add({**scorer.seconds, "rows": float(scorer.rows)})
+
+    return score_partition
+
+
+def _spark_scored_schema(schema):
+    """Spark schema of the scoring pass's output: the input's columns, then SCORE_FIELDS."""
+    from pyspark.sql.pandas.types import from_arrow_type
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    fields = [StructField("lang", StringType(), True) if f.name == "lang" else f for f in schema.fields]
+    fields += [StructField(f.name, from_arrow_type(f.type), True) for f in SCORE_FIELDS]
+    return StructType(fields)
+
+
+def with_context(df):
+    """repo_langs and inplace_files (see ft.context for the definition and the pure twin)."""
+    from pyspark.sql import functions as F
+
+    cols = df.columns
+    langs = df.groupBy("repo").agg(F.array_sort(F.collect_set("lang")).alias("repo_langs"))
+    inplace = (df.where(F.col("old_file").isNotNull() & (F.col("old_file") == F.col("new_file")))
+               .groupBy("commit").agg(F.countDistinct("new_file").cast("int").alias("inplace_files")))
+    return (df.join(langs, "repo", "left").join(inplace, "commit", "left")
+            .withColumn("inplace_files", F.coalesce(F.col("inplace_files"), F.lit(0)).cast("int"))
+            .withColumn("repo_langs", F.coalesce(F.col("repo_langs"), F.array().cast("array<string>")))
+            .select(*cols, "repo_langs", "inplace_files"))
+
+
+class _Steps:
+    """Writes intermediates under the unit's staging area and reads them back (cuts the lineage)."""
+
+    def __init__(self, spark, stage_root: str):
+        self.spark = spark
+        self.root = stage_root
+        self.seconds: dict[str, float] = {}
+
+    def materialize(self, df, name: str):
+        uri = to_s3a(join(self.root, "_tmp", name))
+        df.write.mode("overwrite").parquet(uri)
+        return self.spark.read.parquet(uri)
+
+
+def _bytes_col():
+    from pyspark.sql import functions as F
+
+    return (F.coalesce(F.octet_length("old_contents"), F.lit(0)) +
+            F.coalesce(F.octet_length("new_contents"), F.lit(0))).cast("long")
+
+
+def rejudge_optout(reasons: list[str], repo: str, repos: str, owners: list[str]) -> list[str]:
+    """drop_reasons with `optout` judged again on the merged `repos` (pure; run as a Spark UDF)."""
+    from types import SimpleNamespace
+
+    from octopack_spark.ft.filters.pipeline import reason_order
+    from octopack_spark.ft.filters.postprocess import optout
+    from octopack_spark.ft.row import FtRow
+
+    out = [r for r in (reasons or []) if r != "optout"]
+    keep, _ = optout(FtRow(repo=repo or "", repos=repos or ""), SimpleNamespace(optout_owners=owners))
+    if not keep:
+        rank = {n: i for i, n in enumerate(reason_order())}
+        out = sorted(out + ["optout"], key=lambda r: rank.get(r, len(rank)))
+    return out
+
+
+def _recheck_optout(df, fc: FtConfig):
+    """Re-judge `optout` after SQL step 2 merged `repos` (a fork elsewhere now keeps the row)."""
+    from pyspark.sql import functions as F
+
+    owners = list(fc.filters.optout_owners)
+
+    @F.udf("array<string>")
+    def rejudge(reasons, repo, repos):
+        return rejudge_optout(reasons, repo, repos, owners)
+
+    return df.withColumn("drop_reasons", rejudge("drop_reasons", "repo", "repos"))
+
+
+def _final_reason_udf(active: set[str]):
+    from pyspark.sql import functions as F
+
+    @F.udf("string")
+    def final_reason(reasons, commit_dup, content_dup, decont, near_dup):
+        found = list(reasons or [])
+        for reason, value in (("exact_commit_dup", commit_dup), ("exact_content_dup", content_dup),
+                              ("decontaminated", decont), ("near_dup", near_dup)):
+            if value is not None and reason in active:
+                found.append(reason)
+        return first_reason(found)
+
+    return final_reason
+
+
+def prepare(cfg: PipelineConfig) -> dict[str, Any]:
+    """Checks that need no Spark, done before it starts: paths, tokenizer, language-ID model,
+    decontamination benchmark. Returns what the run needs (counter method, decont index, ...)."""
+    from octopack_spark.ft.langid import load_model, resolve_model_path
+    from octopack_spark.ft.score import Scorer
+
+    fc = cfg.ft
+    if not fc.input:
+        raise UserFacingError("no input given: pass --input DIR (a dataset written by `octopack mine`)")
+    if not fc.output:
+        raise UserFacingError("no output given: pass --output DIR_OR_S3_URI")
+    in_root, out_root = fc.input.rstrip("/"), fc.output.rstrip("/")
+    if in_root == out_root:
+        raise UserFacingError("--output must differ from --input (the ft dataset has its own manifest)")
+    storage = Storage.for_config(cfg.storage)
+    manifest = read_manifest(storage, in_root)
+    manifest.table(COMMITS_TABLE)
+    scorer = Scorer(fc)  # loads the tokenizer: fails here, with remedies, when it cannot
+    model_path = resolve_model_path(fc.langid.model_path)
+    load_model(model_path)
+    active = {r.name for r in active_rules(fc.filters)} | (set(ANNOTATION_STEPS) - set(fc.filters.disabled))
+    index = None
+    if "decontaminated" in active:
+        from octopack_spark.ft.decont.index import load_index
+
+        try:
+            index = load_index(fc.decont)
+        except UserFacingError:
+            raise
+        except Exception as e:
+            raise UserFacingError(
+                f"cannot load the HumanEvalPack decontamination source {fc.decont.source!r}: {e}. "
+                "Pass a local copy (--humanevalpack DIR holding python.jsonl, js.jsonl, ...) or switch the "
+                "step off (--disable decontaminated)") from None
+    return dict(storage=storage, in_root=in_root, out_root=out_root, input_manifest=manifest,
+                token_counter=scorer.counter.method if scorer.counter else "disabled",
+                langid_model=model_path, active=active, decont_index=index)
+
+
+def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
+    """Run the CommitPackFT stage described by cfg.ft (input and output required)."""
+    from pyspark.sql import functions as F
+
+    from octopack_spark.ft.dedup.exact import exact_dedup_commits, exact_dedup_contents
+    from octopack_spark.ft.dedup.minhash import near_dedup
+    from octopack_spark.spark.io import read_table, stage_table
+    from octopack_spark.spark.session import get_spark
+
+    t_start = time.monotonic()
+    fc = cfg.ft
+    p = prepare(cfg)
+    storage: Storage = p["storage"]
+    in_root, out_root, active = p["in_root"], p["out_root"], p["active"]
+    storage.ensure_bucket(out_root)
+    if recover(storage, out_root):
+        log.info("finished publishing a unit left by an interrupted run")
+    discard_staging(storage, out_root)
+    old_units = completed_units(storage, out_root)
+
+    spark = spark or get_spark(cfg.spark, cfg.storage, uris=[in_root, out_root], app_name="octopack-ft")
+    sc = spark.sparkContext
+    run_id = _new_run_id()
+    unit = f"ft-{run_id}"
+    steps = _Steps(spark, staging_uri(out_root, unit))
+    timings: dict[str, float] = {}
+    step_stats: dict[str, dict] = {}
+
+    # ---- read + context + scoring pass
+    t0 = time.monotonic()
+    sc.setJobDescription("octopack ft: score")
+    commits = read_table(spark, storage, in_root, COMMITS_TABLE, schema_ddl=spark_ddl(COMMITS_SCHEMA))
+    ctx = with_context(commits)
+    if fc.score_partitions:
+        ctx = ctx.repartition(fc.score_partitions)
+    acc = sc.accumulator({}, _dict_sum_param())
+    scored = ctx.mapInArrow(_score_partition_fn(fc.model_dump_json(), acc), _spark_scored_schema(ctx.schema))
+    rows = steps.materialize(scored, "rows")
+    score_seconds = dict(acc.value)
+    timings["score"] = time.monotonic() - t0
+
+    # ---- SQL step 2: exact dedup on the commit key, over rows that pass SQL step 1
+    t0 = time.monotonic()
+    sc.setJobDescription("octopack ft: exact commit dedup")
+    fails_sql1 = F.arrays_overlap(F.col("drop_reasons"), F.array(*[F.lit(x) for x in SQL1_REASONS]))
+    if "exact_commit_dup" in active:
+        passing, failing = rows.where(~fails_sql1), rows.where(fails_sql1)
+        ded, step_stats["exact_dedup_commits"] = exact_dedup_commits(passing, fc.exact)
+        rows = ded.unionByName(failing.withColumn("exact_commit_dup_of", F.lit(None).cast("string")))
+        if "optout" in active:
+            rows = _recheck_optout(rows, fc)
+    else:
+        rows = rows.withColumn("exact_commit_dup_of", F.lit(None).cast("string"))
+    rows = steps.materialize(rows, "sql2")
+    timings["sql2"] = time.monotonic() - t0
+
+    # ---- whole-table steps over rows no rule dropped so far
+    candidate = (F.size("drop_reasons") == 0) & F.col("exact_commit_dup_of").isNull()
+    parts = [rows.where(~candidate)]
+    cur = rows.where(candidate)
+
+    t0 = time.monotonic()
+    if "exact_content_dup" in active:
+        sc.setJobDescription("octopack ft: exact content dedup")
+        out, step_stats["exact_dedup_contents"] = exact_dedup_contents(cur, fc.exact)
+        out = steps.materialize(out, "content")
+        parts.append(out.where(F.col("exact_content_dup_of").isNotNull()))
+        cur = out.where(F.col("exact_content_dup_of").isNull())
+    timings["exact_content_dedup"] = time.monotonic() - t0
+
+    t0 = time.monotonic()
+    if "decontaminated" in active:
+        from octopack_spark.ft.decont.humanevalpack import decontaminate
+
+        sc.setJobDescription("octopack ft: decontamination")
+        out, step_stats["decontaminate"] = decontaminate(cur, fc.decont, index=p["decont_index"])
+        out = steps.materialize(out, "decont")
+        parts.append(out.where(F.col("decont_hit").isNotNull()))
+        cur = out.where(F.col("decont_hit").isNull())
+    timings["decontamination"] = time.monotonic() - t0
+
+    t0 = time.monotonic()
+    if "near_dup" in active:
+        sc.setJobDescription("octopack ft: near dedup")
+        cur, step_stats["near_dedup"] = near_dedup(cur, fc.minhash)
+        cur = steps.materialize(cur, "near")
+    timings["near_dedup"] = time.monotonic() - t0
+    parts.append(cur)
+
+    # ---- verdicts -> scored
+    t0 = time.monotonic()
+    sc.setJobDescription("octopack ft: write scored")
+    allrows = parts[0]
+    for part in parts[1:]:
+        allrows = allrows.unionByName(part, allowMissingColumns=True)
+    for col in ("exact_content_dup_of", "decont_hit", "near_dup_cluster", "near_dup_of"):
+        if col not in allrows.columns:
+            allrows = allrows.withColumn(col, F.lit(None).cast("string"))
+    stage_of = reason_stage()
+    stage_map = F.create_map(*[x for k, v in stage_of.items() for x in (F.lit(k), F.lit(v))])
+    final = _final_reason_udf(active)
+    allrows = (allrows
+               .withColumn("drop_reason", final("drop_reasons", "exact_commit_dup_of", "exact_content_dup_of",
+                                                "decont_hit", "near_dup_of"))
+               .withColumn("drop_stage", stage_map[F.col("drop_reason")])
+               .withColumn("keep", F.col("drop_reason").isNull())
+               .withColumn("_bytes", _bytes_col()))
+    staged_scored = stage_table(allrows.drop("_bytes"), out_root, unit, SCORED_TABLE)
+    scored_df = spark.read.parquet(to_s3a(staged_scored)) if storage.list_files(staged_scored, ".parquet") \
+        else allrows.drop("_bytes").limit(0)
+
+    # ---- commitpackft
+    sc.setJobDescription("octopack ft: write commitpackft")
+    kept = scored_df.where(F.col("keep"))
+    cpft = kept.select(
+        "commit", "old_file", "new_file", "old_contents", "new_contents", F.col("subject_clean").alias("subject"),
+        "message", "lang", "license", "repos", "row_id", "repo", F.col("subject").alias("subject_raw"), "stars",
+        "committer_time", "n_tokens", "nl_lang", "nl_score", "near_dup_cluster",
+    ).sortWithinPartitions("lang", "row_id")
+    staged_cpft = stage_table(cpft, out_root, unit, COMMITPACKFT_TABLE, partition_by=[COMMITPACKFT_PARTITION])
+    timings["write"] = time.monotonic() - t0
+
+    # ---- stats from the scored table (one small aggregation)
+    t0 = time.monotonic()
+    agg = (scored_df.withColumn("_bytes", _bytes_col())
+           .groupBy("drop_reason", "lang", "license", "nl_lang")
+           .agg(F.count("*").alias("n"), F.sum("_bytes").alias("b")).collect())
+    stats = _stats(cfg, p, agg, score_seconds, timings, step_stats, run_id)
+    timings["stats"] = time.monotonic() - t0
+    total_seconds = time.monotonic() - t_start
+    stats["seconds"] = round(total_seconds, 3)
+    stats["rows_per_second"] = round(stats["rows_in"] / total_seconds, 1) if total_seconds else 0.0
+    stats["timings"]["total"] = round(total_seconds, 3)
+
+    staged_stats = join(staging_uri(out_root, unit), STATS_TABLE)
+    stats_table = stats_rows(
+        stats["rows_in"], stats["bytes_in"], stats["rows_out"], stats["bytes_out"], stats["_steps"],
+        {k: (v["rows"], v["bytes"]) for k, v in stats["languages_in"].items()},
+        {k: (v["rows"], v["bytes"]) for k, v in stats["languages_out"].items()}, stats["seconds"])
+    storage.write_parquet(join(staged_stats, "part-00000.parquet"), stats_table)
+    funnel_text = render_funnel(stats["_steps"], stats["rows_in"], stats["bytes_in"], stats["rows_out"],
+                                stats["bytes_out"])
+    stats.pop("_steps")
+
+    # ---- report files, then publish the tables, then the manifest
+    _write_report(storage, out_root, stats, fc)
+    published = publish(storage, out_root, unit, {t: (u, t) for t, u in
+                                                   {SCORED_TABLE: staged_scored, COMMITPACKFT_TABLE: staged_cpft,
+                                                    STATS_TABLE: staged_stats}.items()},
+                        extra={"run_id": run_id})
+    manifest = Manifest(
+        kind="ft",
+        tables={
+            SCORED_TABLE: TableEntry(SCORED_VERSION, rows=stats["rows_in"]),
+            COMMITPACKFT_TABLE: TableEntry(COMMITPACKFT_VERSION, rows=stats["rows_out"],
+                                           partitioning=[COMMITPACKFT_PARTITION]),
+            STATS_TABLE: TableEntry(STATS_VERSION, rows=stats_table.num_rows),
+        },
+        config=cfg.redacted_dict(),
+        config_hash=cfg.config_hash(),
+        counts={"rows_in": stats["rows_in"], "rows_out": stats["rows_out"], "bytes_in": stats["bytes_in"],
+                "bytes_out": stats["bytes_out"], "dropped_by_reason": {k: v["rows"] for k, v in
+                                                                       stats["dropped_by_reason"].items()}},
+        timings={k: round(v, 3) for k, v in stats["timings"].items() if isinstance(v, (int, float))},
+        runs=[{"run_id": run_id, "input": in_root, "seconds": stats["seconds"]}],
+        extra={"input": in_root, "input_config_hash": p["input_manifest"].config_hash},
+    )
+    for table, files in published.items():
+        entry = manifest.tables[table]
+        entry.files = [f.path for f in files]
+        entry.bytes = sum(f.size for f in files)
+    write_manifest(storage, out_root, manifest)
+    # The previous runs' files are unreachable once the new manifest is in place.
+    for u in old_units:
+        for items in u["tables"].values():
+            for i in items:
+                storage.delete(join(out_root, i["dst"]))
+        storage.delete(join(out_root, "_log", f"{u['unit']}.json"))
+
+    return FtSummary(run_id=run_id, input=in_root, output=out_root, rows_in=stats["rows_in"],
+                     rows_out=stats["rows_out"], bytes_in=stats["bytes_in"], bytes_out=stats["bytes_out"],
+                     seconds=total_seconds, funnel_text=funnel_text, stats=stats)
+
+
+def _stats(cfg: PipelineConfig, p: dict, agg: list, score_seconds: dict, timings: dict, step_stats: dict,
+           run_id: str) -> dict[str, Any]:
+    fc = cfg.ft
+    rows_in = sum(r["n"] for r in agg)
+    bytes_in = sum(r["b"] or 0 for r in agg)
+    dropped: dict[str, list[int]] = {}
+    lang_in: dict[str, list[int]] = {}
+    lang_out: dict[str, list[int]] = {}
+    lic_out: dict[str, int] = {}
+    nl_out: dict[str, int] = {}
+    for r in agg:
+        n, b = int(r["n"]), int(r["b"] or 0)
+        lang = r["lang"] or "(unknown)"
+        li = lang_in.setdefault(lang, [0, 0])
+        li[0] += n
+        li[1] += b
+        if r["drop_reason"] is None:
+            lo = lang_out.setdefault(lang, [0, 0])
+            lo[0] += n
+            lo[1] += b
+            lic = r["license"] or "(none)"
+            lic_out[lic] = lic_out.get(lic, 0) + n
+            nl = r["nl_lang"] or "(none)"
+            nl_out[nl] = nl_out.get(nl, 0) + n
+        else:
+            d = dropped.setdefault(r["drop_reason"], [0, 0])
+            d[0] += n
+            d[1] += b
+    # Seconds per rule: executor time summed over tasks; counting and language ID go to the rules
+    # that use them. Whole-table steps: driver wall time of the step.
+    seconds: dict[str, float] = {k[5:]: v for k, v in score_seconds.items() if k.startswith("rule:")}
+    seconds["token_length"] = seconds.get("token_length", 0.0) + score_seconds.get("tokens", 0.0)
+    seconds["nl_language"] = seconds.get("nl_language", 0.0) + score_seconds.get("langid", 0.0)
+    for stage in ("sql2", "exact_content_dedup", "decontamination", "near_dedup"):
+        seconds[stage] = timings.get(stage, 0.0)
+    for reason, (stage, _col) in ANNOTATION_STEPS.items():
+        seconds[reason] = timings.get(stage, 0.0)
+    steps = build_funnel(rows_in, bytes_in, {k: tuple(v) for k, v in dropped.items()}, seconds, active=p["active"])
+    rows_out = sum(v[0] for v in lang_out.values())
+    bytes_out = sum(v[1] for v in lang_out.values())
+    return {
+        "format": "octopack-ft-stats",
+        "version": 1,
+        "run_id": run_id,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "code_version": code_version(),
+        "config_hash": cfg.config_hash(),
+        "input": p["in_root"],
+        "output": p["out_root"],
+        "rows_in": rows_in,
+        "bytes_in": bytes_in,
+        "rows_out": rows_out,
+        "bytes_out": bytes_out,
+        "token_counter": p["token_counter"],
+        "langid_model": p["langid_model"],
+        "nl_languages_allowed": list(fc.filters.nl_languages) if "nl_language" in p["active"] else [],
+        "rules_disabled": list(fc.filters.disabled),
+        "funnel": [s.to_dict() for s in steps],
+        "dropped_by_reason": {k: {"rows": v[0], "bytes": v[1]} for k, v in
+                              sorted(dropped.items(), key=lambda kv: -kv[1][0])},
+        "languages_in": {k: {"rows": v[0], "bytes": v[1]} for k, v in sorted(lang_in.items())},
+        "languages_out": {k: {"rows": v[0], "bytes": v[1]} for k, v in sorted(lang_out.items())},
+        "licenses_out": dict(sorted(lic_out.items())),
+        "nl_languages_out": dict(sorted(nl_out.items())),
+        "steps": step_stats,
+        "timings": {**{k: round(v, 3) for k, v in timings.items()},
+                    "score_executor_seconds": {k: round(v, 4) for k, v in sorted(score_seconds.items())}},
+        "_steps": steps,
+    }
+
+
+def _write_report(storage: Storage, root: str, stats: dict, fc: FtConfig) -> None:
+    from octopack_spark.ft.report import FUNNEL_PNG, LANG_PNG, plot_funnel, plot_languages, render_card
+
+    storage.write_text_atomic(join(root, "stats.json"), json.dumps(stats, indent=1, default=str) + "\n")
+    if fc.report.plots:
+        storage.write_bytes_atomic(join(root, LANG_PNG), plot_languages(stats, fc.report.top_languages))
+        storage.write_bytes_atomic(join(root, FUNNEL_PNG), plot_funnel(stats))
+    storage.write_text_atomic(join(root, "README.md"), render_card(stats, fc.report.title, fc.report.plots))

@@ -1,0 +1,196 @@
+"""The data card (README.md in Hugging Face dataset-card style) and its PNG plots.
+
+Everything comes from the stats dict ft.job writes to stats.json, so the card can be rebuilt from a
+published dataset without rerunning the stage (`render_card(json.load(open("stats.json")))`).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Optional
+
+from octopack_spark.ft.tables import COMMITPACKFT_COLUMNS, PAPER_COLUMNS
+
+LANG_PNG = "languages.png"
+FUNNEL_PNG = "funnel.png"
+
+_COLUMN_DOCS = {
+    "commit": "commit SHA",
+    "old_file": "path before the change (always equal to new_file)",
+    "new_file": "path after the change",
+    "old_contents": "full file before the change",
+    "new_contents": "full file after the change (the training target)",
+    "subject": "cleaned first line of the message (the instruction)",
+    "message": "full commit message",
+    "lang": "programming language from the file name (partition column)",
+    "license": "repository license (SPDX id, lower case)",
+    "repos": "comma-separated repositories holding this commit",
+    "row_id": "stable id: hash of (repo, commit, path)",
+    "repo": "repository the row was mined from (the dedup survivor's)",
+    "subject_raw": "subject before cleaning",
+    "stars": "repository stars when known",
+    "committer_time": "commit time (UTC)",
+    "n_tokens": "tokens of old + separator + new (see token counting below)",
+    "nl_lang": "fastText lid.176 language of the subject",
+    "nl_score": "its probability",
+    "near_dup_cluster": "MinHash cluster (survivor row_id) when the row had near-duplicates",
+}
+
+
+def _size_category(n: int) -> str:
+    for lim, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                      (10_000_000, "1M<n<10M")):
+        if n < lim:
+            return name
+    return "10M<n<100M"
+
+
+def plot_languages(stats: dict, top: int = 20) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    items = sorted(stats.get("languages_out", {}).items(), key=lambda kv: (-kv[1]["rows"], kv[0]))[:top]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(items), 3) + 1.2))
+    if items:
+        names = [k for k, _ in items][::-1]
+        ax.barh(names, [v["rows"] for _, v in items][::-1], color="#3b7dd8")
+        ax.set_xlabel("samples")
+    else:
+        ax.text(0.5, 0.5, "no rows kept", ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+    ax.set_title(f"CommitPackFT samples per language (top {top})")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def plot_funnel(stats: dict) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stages = [s for s in stats.get("funnel", []) if s["kind"] == "stage"]
+    labels = ["input"] + [s["name"] for s in stages]
+    values = [stats.get("rows_in", 0)] + [s["rows_out"] for s in stages]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(labels) + 1.2))
+    ax.barh(labels[::-1], values[::-1], color="#d8843b")
+    for y, v in enumerate(values[::-1]):
+        ax.text(v, y, f" {v:,}", va="center", fontsize=8)
+    ax.set_xlabel("rows remaining after the stage")
+    ax.set_title("Filter funnel")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def render_card(stats: dict, title: Optional[str] = None, plots: bool = True) -> str:
+    rows_out = int(stats.get("rows_out", 0))
+    langs = stats.get("languages_out", {})
+    licenses = sorted({k for k in stats.get("licenses_out", {})})
+    lines = [
+        "---",
+        "pretty_name: " + (title or "CommitPackFT"),
+        "license: other  # per-row permissive licenses, see `license` column: " + (", ".join(licenses) or "none"),
+        "language:",
+        *[f"  - {x}" for x in (stats.get("nl_languages_allowed") or ["multilingual"])],
+        "tags: [code, commits, instruction-tuning, octopack]",
+        f"size_categories: [{_size_category(rows_out)}]",
+        "configs:",
+        "  - config_name: default",
+        "    data_files: commitpackft/**/*.parquet",
+        "---",
+        "",
+        f"# {title or 'CommitPackFT'}",
+        "",
+        f"Commit-based instruction data in the style of CommitPackFT (OctoPack, arXiv 2308.07124): each row is a "
+        f"single-file commit whose cleaned subject is an instruction, with the file before (`old_contents`) and "
+        f"after (`new_contents`). **{rows_out:,} samples** in **{len(langs)} languages**, "
+        f"{stats.get('bytes_out', 0) / 1e6:,.2f} MB of file text, filtered from {stats.get('rows_in', 0):,} mined "
+        f"file changes.",
+        "",
+        "## Build",
+        "",
+        f"- input: `{stats.get('input')}` (commits table of `octopack mine`)",
+        f"- created: {stats.get('created')}, code {stats.get('code_version')}, config hash `{stats.get('config_hash')}`",
+        f"- token counting: `{stats.get('token_counter')}`" + (
+            " (approximate: characters / chars_per_token, not a real tokenizer)"
+            if str(stats.get("token_counter", "")).startswith("chars/") else ""),
+        f"- natural-language ID: fastText lid.176 (`{stats.get('langid_model')}`), allowed: "
+        f"{', '.join(stats.get('nl_languages_allowed') or ['any'])}",
+        f"- wall time {stats.get('seconds', 0):.1f} s, {stats.get('rows_per_second', 0):,.0f} input rows/s",
+        "",
+        "The rules are the paper's (BigQuery SQL steps, pre-scrape rules, `commitpackft_filters1.py`, "
+        "`commitpackft_filters2.py`, in that order) with its known bugs fixed: extension lookups with the dot, "
+        "the `plug` verb, `wip` as a whole word, and a deterministic Bump sample drawn from a hash of the row id. "
+        "Exact dedup, MinHash near-dedup and HumanEvalPack decontamination are added.",
+        "",
+        "## Languages",
+        "",
+    ]
+    if plots:
+        lines += [f"![samples per language]({LANG_PNG})", ""]
+    top = sorted(langs.items(), key=lambda kv: (-kv[1]["rows"], kv[0]))
+    lines += _table(["language", "samples", "MB"], [[k, f"{v['rows']:,}", f"{v['bytes'] / 1e6:,.2f}"] for k, v in top])
+    lines += ["", "## Filter funnel", ""]
+    if plots:
+        lines += [f"![filter funnel]({FUNNEL_PNG})", ""]
+    funnel_rows = []
+    for s in stats.get("funnel", []):
+        if s["kind"] == "rule" and not s["rows_dropped"]:
+            continue
+        name = f"**{s['name']}**" if s["kind"] == "stage" else s["name"]
+        sec = "" if s.get("seconds") is None else f"{s['seconds']:.2f}"
+        funnel_rows.append([name, f"{s['rows_in']:,}", f"{s['rows_dropped']:,}", f"{s['rows_out']:,}",
+                            f"{s['bytes_dropped'] / 1e6:,.2f}", sec])
+    lines += _table(["stage / rule", "rows in", "dropped", "rows out", "MB dropped", "seconds"], funnel_rows)
+    lines += ["", "Every input row with all verdicts and scores is in `scored/` (`drop_reasons` lists every rule a "
+              "row fails, `drop_reason` the first one), so thresholds can be changed without recomputing.", ""]
+    steps = stats.get("steps", {})
+    if steps:
+        lines += ["## Dedup and decontamination", ""]
+        for name, st in steps.items():
+            keys = {k: v for k, v in st.items() if k not in ("params", "stage") and not isinstance(v, (dict, list))}
+            lines.append(f"- **{name}**: " + ", ".join(f"{k} {v}" for k, v in keys.items()))
+            if st.get("params"):
+                lines.append("  - params: " + ", ".join(f"{k}={v}" for k, v in st["params"].items()))
+        lines.append("")
+    if stats.get("licenses_out"):
+        lines += ["## Licenses", ""]
+        lines += _table(["license", "samples"], [[k, f"{v:,}"] for k, v in sorted(stats["licenses_out"].items(),
+                                                                                  key=lambda kv: -kv[1])])
+        lines.append("")
+    lines += ["## Columns", ""]
+    lines += _table(["column", "description"], [[f"`{c}`" + (" (paper)" if c in PAPER_COLUMNS else ""),
+                                                 _COLUMN_DOCS.get(c, "")] for c in COMMITPACKFT_COLUMNS])
+    lines += [
+        "",
+        "## Limitations",
+        "",
+        "- The repository-language rule of SQL step 1 uses the languages of the mined files, not GitHub's "
+        "language statistics.",
+        "- Licenses are detected from the repository's LICENSE/COPYING file at HEAD, not per file.",
+        "- Instructions are commit subjects written by developers; they can be vague or describe only part "
+        "of the change.",
+        "",
+        "## Citation",
+        "",
+        "Muennighoff et al., *OctoPack: Instruction Tuning Code Large Language Models*, arXiv 2308.07124.",
+        "",
+    ]
+    return "\n".join(lines)
