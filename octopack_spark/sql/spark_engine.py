@@ -155,10 +155,12 @@ class SparkEngine:
             ref = self.catalog.lookup(".".join(r.parts))  # raises on an ambiguous plain name
             if ref is None:
                 continue
-            if len(r.parts) == 1:
+            if len(r.parts) == 1 and "." not in r.parts[0]:
                 self.register(ref, qualified=False)
                 continue
             name = self.register(ref, qualified=True)
+            if len(r.parts) == 1:
+                continue  # already written as `dataset.table`
             if r.start is None or r.stop is None:
                 raise QueryError(f"cannot locate '{'.'.join(r.parts)}' in the query; write it as {name}")
             edits.append((r.start, r.stop, name))
