@@ -43,7 +43,8 @@ from octopack_spark.schema import (
     STATE_VERSION,
     spark_ddl,
 )
-from octopack_spark.storage.fs import Storage, join
+from octopack_spark.spark.errors import job_failed
+from octopack_spark.storage.fs import Storage, is_s3, join
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
 from octopack_spark.storage.publish import completed_units, discard_staging, publish, recover, staging_uri
 
@@ -250,7 +251,12 @@ def run_mine(cfg: PipelineConfig, spark=None) -> MineSummary:
         df = spark.createDataFrame(rdd, "spec string")
         mined = df.mapInArrow(_mine_partition_fn(cfg_json, acc), ddl)
         sc.setJobDescription(f"octopack mine {unit} ({len(batch)} repos)")
-        staged_commits = stage_table(mined, root, unit, COMMITS_TABLE, partition_by=[COMMITS_PARTITION])
+        try:
+            staged_commits = stage_table(mined, root, unit, COMMITS_TABLE, partition_by=[COMMITS_PARTITION])
+        except Exception as e:  # Py4JJavaError & co: report the root cause in one line
+            hint = "batches committed so far are kept; rerun the same command to resume" + (
+                f"; S3 endpoint {storage.s3.endpoint_url or 'AWS'}" if is_s3(root) else "")
+            raise job_failed(f"mining batch {unit} ({len(batch)} repositories)", e, hint) from None
         results: dict = acc.value
         outcomes = []
         for s, _h in batch:
