@@ -67,7 +67,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     cfg = build_config(args, overrides_from(args))
     if args.disable:
-        cfg.ft.filters.disabled = list(dict.fromkeys(cfg.ft.filters.disabled + args.disable))
+        from pydantic import ValidationError
+
+        from octopack_spark.config import ConfigError
+
+        try:
+            cfg.ft.filters.disabled = list(dict.fromkeys(cfg.ft.filters.disabled + args.disable))
+        except ValidationError as e:
+            raise ConfigError(f"--disable: {e.errors()[0]['msg']}") from None
     if args.print_config:
         print(dump_config(cfg))
         return 0

@@ -47,7 +47,9 @@ class Scorer:
     def score(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         fc = self.cfg.filters
         t0 = time.perf_counter()
-        rows = [FtRow.from_mapping(d) for d in batch.to_pylist()]
+        names = batch.schema.names
+        rows = FtRow.from_columns({n: batch.column(i).to_pylist() for i, n in enumerate(names)
+                                   if n not in ("diff", "author_time", "committer_time", "author_id", "parent")})
         self.seconds["prepare"] += time.perf_counter() - t0
 
         t0 = time.perf_counter()
