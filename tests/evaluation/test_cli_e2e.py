@@ -44,8 +44,8 @@ def test_score_canonical_all_pass_buggy_all_fail_python_js(tmp_path, humanevalpa
         assert st["pass@1"] == 0.0 and "passed" not in st["status_counts"]
         assert sum(st["status_counts"].values()) == 164
     assert {s["status"] for s in samples} <= set(STATUSES)
-    # JS's console.assert only prints: the error kind must say so rather than "passed".
-    assert res["humanevalsynthesize-js"]["status_counts"].get("unexpected_output", 0) > 100
+    # JS's console.assert only prints and exits 0 (154 buggy programs): they must show up as failed asserts.
+    assert res["humanevalsynthesize-js"]["status_counts"].get("wrong_answer", 0) > 100
 
 
 def test_score_fix_layout_every_language(tmp_path, humanevalpack_dir, data):
