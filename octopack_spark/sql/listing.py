@@ -79,7 +79,8 @@ def verify(storage: Storage, ref: TableRef) -> Verification:
     v = Verification(ok=True, missing_files=gone)
     if gone:
         v.problems.append(f"{len(gone)} listed file(s) missing")
-    present = [u for f, u in zip(ref.entry.files, ref.file_uris) if f not in set(gone)]
+    gone_set = set(gone)
+    present = [u for f, u in zip(ref.entry.files, ref.file_uris) if f not in gone_set]
     results, errors = [], []
 
     def one(u: str):
