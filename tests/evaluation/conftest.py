@@ -47,5 +47,5 @@ def tiny_model_dir(tmp_path_factory, humanevalpack_dir) -> Path:
         with open(Path(humanevalpack_dir) / f"{lang}.jsonl", encoding="utf-8") as fh:
             for line in fh:
                 row = json.loads(line)
-                corpus += [row["prompt"], row["canonical_solution"], row["test"], row["instruction"]]
+                corpus += [row["prompt"], row["canonical_solution"]]
     return build_tiny_model(tmp_path_factory.mktemp("tiny-gpt2"), corpus)

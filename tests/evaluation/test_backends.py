@@ -212,3 +212,18 @@ def test_generations_file_backend_validation(tmp_path):
     b.generate([req()], 1, SamplingParams())
     with pytest.raises(UserFacingError, match="plain list"):
         b.generate([req(group="synthesize/go", lang="go")], 1, SamplingParams())
+
+
+def test_hf_backend_loads_a_llama_export(tmp_path):
+    """The training module exports Llama-architecture models with a locally trained tokenizer: same path."""
+    from tests.evaluation.conftest import build_tiny_model
+
+    d = build_tiny_model(tmp_path / "llama", ["def f(x):\n    return x + 1\n", "const g = (a) => {\n  return a;\n}\n"],
+                         arch="llama", vocab_size=300, n_positions=256)
+    b = load_backend(str(d))
+    assert b.describe()["context_window"] == 256
+    out = b.generate([req("l", "const g = (a) => {", "js")], 2,
+                     SamplingParams(temperature=0.8, max_new_tokens=6, batch_size=2))
+    assert len(out[0].completions) == 2 and out[0].error is None
+    long = b.generate([req("l2", "x " * 400)], 1, SamplingParams(max_new_tokens=6))
+    assert "no room" in long[0].error  # 256-token window, not the 2048 default
