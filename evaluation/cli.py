@@ -150,11 +150,13 @@ def cmd_score(args: argparse.Namespace) -> int:
     cfg = _config(args, {})
     languages = languages_arg(args.language)
     data = _load_data(cfg, languages)
-    gens = load_generations(args.generations, languages, {lang: len(rows) for lang, rows in data.items()})
+    gens = load_generations(args.generations, languages, {lang: len(rows) for lang, rows in data.items()},
+                            task=args.task)
     stages = [Stage(args.task, lang, data[lang], gens[lang]) for lang in languages]
     t0 = time.monotonic()
     scores, samples = score_stages(stages, cfg.scoring.ks, cfg.exec, engine=cfg.scoring.engine,
-                                   spark_config=cfg.scoring.spark, chunk_size=cfg.scoring.chunk_size)
+                                   spark_config=cfg.scoring.spark, chunk_size=cfg.scoring.chunk_size,
+                                   reference_on_driver=cfg.scoring.reference_on_driver)
     record = _config_record(cfg, data, {"command": "score", "task": args.task, "generations": args.generations,
                                         "languages": languages, "scoring_s": round(time.monotonic() - t0, 2)})
     paths = write_results(args.output, scores, samples, record, chart=not args.no_chart)

@@ -47,6 +47,8 @@ class ScoringConfig(_Section):
     engine: Literal["local", "spark"] = "local"
     # Samples per Spark task (one `execute` call); same-language chunks so batched compiles stay effective.
     chunk_size: int = Field(default=64, ge=1)
+    # Measure canonical runtimes (per-task timeouts) once on the driver and ship them to executors.
+    reference_on_driver: bool = True
     spark: SparkConfig = Field(default_factory=lambda: SparkConfig(app_name="octopack-eval"))
 
 

@@ -106,13 +106,26 @@ def execute_on_spark(requests: Sequence[ExecRequest], problems: Mapping[str, Map
     """Execute every request on the cluster; results in request order (same contract as `execute`)."""
     if not requests:
         return []
-    from evaluation.execution.api import ExecResult
     from octopack_spark.config import SparkConfig
     from octopack_spark.spark.session import get_spark
 
     spark_config = spark_config or SparkConfig(app_name="octopack-eval")
+    own_session = False
     if spark is None:
+        from pyspark.sql import SparkSession
+
+        own_session = SparkSession.getActiveSession() is None
         spark = get_spark(spark_config)
+    try:
+        return _execute(spark, requests, problems, config, spark_config, chunk_size, execute_fn, reference_on_driver)
+    finally:
+        if own_session:  # a session this call started (CLI runs) is stopped; a caller's is left alone
+            spark.stop()
+
+
+def _execute(spark, requests, problems, config, spark_config, chunk_size, execute_fn, reference_on_driver):
+    from evaluation.execution.api import ExecResult
+
     sc = spark.sparkContext
     master = sc.master or ""
     if not master.startswith("local") and spark_config.ship_library:

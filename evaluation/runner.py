@@ -84,5 +84,5 @@ def run_eval(task: str, languages: Sequence[str], data: Mapping[str, Sequence[Ma
                 descriptions = outputs
     scores, samples = score_stages(
         stages, cfg.scoring.ks, cfg.exec, engine=cfg.scoring.engine, spark_config=cfg.scoring.spark,
-        chunk_size=cfg.scoring.chunk_size, execute_fn=execute_fn)
+        chunk_size=cfg.scoring.chunk_size, execute_fn=execute_fn, reference_on_driver=cfg.scoring.reference_on_driver)
     return scores, samples, gen_info

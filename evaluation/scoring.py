@@ -104,9 +104,10 @@ def read_json(path: str | Path) -> Any:
                               f"column {e.colno}") from None
 
 
-def load_generations(path: str, languages: Sequence[str], n_problems: Mapping[str, int]) -> dict[str, list[list[str]]]:
+def load_generations(path: str, languages: Sequence[str], n_problems: Mapping[str, int],
+                     task: Optional[str] = None) -> dict[str, list[list[str]]]:
     """{language: generations}. One language: the file is the list. Several: `path` contains `{language}`
-    (one file per language) or the file is an object keyed by language."""
+    (one file per language) or the file is an object keyed by language (or by `<harness task>-<language>`)."""
     out: dict[str, list[list[str]]] = {}
     if "{language}" in path:
         for lang in languages:
@@ -115,6 +116,10 @@ def load_generations(path: str, languages: Sequence[str], n_problems: Mapping[st
         return out
     raw = read_json(path)
     if isinstance(raw, dict):
+        if task:  # also accept the harness's keys, e.g. "humanevalsynthesize-python"
+            prefix = get_task(task).harness_name + "-"
+            aliases = {k[len(prefix):]: v for k, v in raw.items() if k.startswith(prefix)}
+            raw = {**aliases, **raw}
         missing = [lang for lang in languages if lang not in raw]
         if missing:
             raise UserFacingError(f"{path}: no generations for {', '.join(missing)} "
@@ -149,7 +154,7 @@ def default_execute(requests: Sequence[ExecRequest], problems: Mapping[str, Mapp
 
 def run_requests(requests: Sequence[ExecRequest], problems: Mapping[str, Mapping], exec_config: ExecConfig,
                  engine: str = "local", spark_config=None, chunk_size: int = 64,
-                 execute_fn: Optional[ExecuteFn] = None) -> list[ExecResult]:
+                 execute_fn: Optional[ExecuteFn] = None, reference_on_driver: bool = True) -> list[ExecResult]:
     """Execute locally or on Spark; results in request order."""
     if not requests:
         return []
@@ -159,7 +164,7 @@ def run_requests(requests: Sequence[ExecRequest], problems: Mapping[str, Mapping
         # A stand-in executor (tests) has no reference runtimes to measure.
         return execute_on_spark(requests, problems, exec_config, spark_config=spark_config,
                                 chunk_size=chunk_size, execute_fn=execute_fn,
-                                reference_on_driver=execute_fn is None)
+                                reference_on_driver=reference_on_driver and execute_fn is None)
     if engine != "local":
         raise UserFacingError(f"unknown scoring engine {engine!r} (local or spark)")
     results = (execute_fn or default_execute)(requests, problems, exec_config)
@@ -169,8 +174,8 @@ def run_requests(requests: Sequence[ExecRequest], problems: Mapping[str, Mapping
 
 
 def score_stages(stages: Sequence[Stage], ks: Sequence[int], exec_config: ExecConfig, engine: str = "local",
-                 spark_config=None, chunk_size: int = 64,
-                 execute_fn: Optional[ExecuteFn] = None) -> tuple[list[StageScore], list[SampleRecord]]:
+                 spark_config=None, chunk_size: int = 64, execute_fn: Optional[ExecuteFn] = None,
+                 reference_on_driver: bool = True) -> tuple[list[StageScore], list[SampleRecord]]:
     """Execute every program of every stage and compute pass@k per stage."""
     problems: dict[str, Mapping] = {}
     all_reqs: list[ExecRequest] = []
@@ -182,7 +187,8 @@ def score_stages(stages: Sequence[Stage], ks: Sequence[int], exec_config: ExecCo
         spans.append((len(all_reqs), len(all_reqs) + len(reqs)))
         all_reqs.extend(reqs)
     log.info("executing %d programs from %d stage(s) (%s)", len(all_reqs), len(stages), engine)
-    results = run_requests(all_reqs, problems, exec_config, engine, spark_config, chunk_size, execute_fn)
+    results = run_requests(all_reqs, problems, exec_config, engine, spark_config, chunk_size, execute_fn,
+                           reference_on_driver)
 
     scores, samples = [], []
     for st, (a, b) in zip(stages, spans):

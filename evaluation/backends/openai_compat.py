@@ -90,7 +90,7 @@ class OpenAICompatBackend(Backend):
             raise EndpointError(f"{self.base}/models lists no model; pass the model name explicitly")
         return models[0]
 
-    def _one(self, req: GenerationRequest, n: int, params: SamplingParams) -> GenerationResult:
+    def _body(self, req: GenerationRequest, n: int, params: SamplingParams, chunk: int) -> dict:
         body = {
             "model": self.model,
             "prompt": req.prompt,
@@ -98,19 +98,34 @@ class OpenAICompatBackend(Backend):
             "max_tokens": params.max_new_tokens or params.http_default_max_tokens,
             "temperature": params.temperature,
             "top_p": 1.0 if params.greedy else params.top_p,
-            "seed": derive_seed(params.seed, req.key),
+            "seed": derive_seed(params.seed, req.key, chunk),
         }
         if req.stop_words and self.max_stop_sequences > 0:
             stops = list(req.stop_words)
             if len(stops) > self.max_stop_sequences:  # keep the first ones and EOS (always last)
                 stops = stops[: self.max_stop_sequences - 1] + stops[-1:]
             body["stop"] = stops
-        resp = self._request("POST", "/completions", body)
-        choices = resp.get("choices")
-        if not isinstance(choices, list) or len(choices) < n:
-            got = len(choices) if isinstance(choices, list) else "no"
-            return GenerationResult(req.key, [""] * n, error=f"server returned {got} choices, asked for {n}")
-        choices = sorted(choices, key=lambda c: c.get("index", 0))[:n]
+        return body
+
+    def _choices(self, body: dict) -> list[dict]:
+        choices = self._request("POST", "/completions", body).get("choices")
+        if not isinstance(choices, list):
+            return []
+        return sorted((c for c in choices if isinstance(c, dict)), key=lambda c: c.get("index", 0))
+
+    def _one(self, req: GenerationRequest, n: int, params: SamplingParams) -> GenerationResult:
+        choices = self._choices(self._body(req, n, params, 0))[:n]
+        # Servers without `n` support (TGI) answer once: ask for the rest one at a time, each with its own seed.
+        i = len(choices)
+        while choices and i < n:
+            more = self._choices(self._body(req, 1, params, i))
+            if not more:
+                break
+            choices.append(more[0])
+            i += 1
+        if len(choices) < n:
+            return GenerationResult(req.key, [""] * n,
+                                    error=f"server returned {len(choices)} choices, asked for {n}")
         texts = [c.get("text") if isinstance(c.get("text"), str) else "" for c in choices]
         return GenerationResult(req.key, texts, meta={"finish_reasons": [c.get("finish_reason") for c in choices]})
 

@@ -83,9 +83,10 @@ def test_load_backend_errors(tmp_path):
 class _Server:
     """A fake vLLM: /v1/models and /v1/completions; the first completion call answers 503 (to test retries)."""
 
-    def __init__(self):
+    def __init__(self, max_n=None):
         self.bodies = []
         self.fail_first = True
+        self.max_n = max_n  # a server that ignores `n` (TGI) answers with fewer choices
         outer = self
 
         class H(BaseHTTPRequestHandler):
@@ -116,7 +117,7 @@ class _Server:
                 if outer.fail_first:
                     outer.fail_first = False
                     return self._send(503, {"error": "warming up"})
-                n = body["n"]
+                n = body["n"] if outer.max_n is None else min(body["n"], outer.max_n)
                 # Answers in reverse index order: the client must sort by index.
                 choices = [{"index": i, "text": f"\n    return {i}  # seed {body['seed']}", "finish_reason": "stop"}
                            for i in reversed(range(n))]
@@ -227,3 +228,14 @@ def test_hf_backend_loads_a_llama_export(tmp_path):
     assert len(out[0].completions) == 2 and out[0].error is None
     long = b.generate([req("l2", "x " * 400)], 1, SamplingParams(max_new_tokens=6))
     assert "no room" in long[0].error  # 256-token window, not the 2048 default
+
+
+def test_openai_backend_server_without_n_support():
+    with _Server(max_n=1) as srv:
+        srv.fail_first = False
+        b = OpenAICompatBackend(srv.url, model="tiny-octo")
+        out = b.generate([req("k")], 3, SamplingParams(seed=5))
+        assert len(out[0].completions) == 3 and out[0].error is None
+        seeds = [body["seed"] for path, body, _ in srv.bodies if path == "/v1/completions"]
+        assert seeds == [derive_seed(5, "k", i) for i in range(3)]  # one seed per extra sample
+        assert [c.split("# seed ")[1] for c in out[0].completions] == [str(x) for x in seeds]

@@ -103,3 +103,12 @@ def test_load_generations_forms(tmp_path):
         load_generations(str(bad), ["python"], {"python": 2})
     with pytest.raises(UserFacingError, match="not found"):
         load_generations(str(tmp_path / "missing.json"), ["python"], {"python": 2})
+
+
+def test_load_generations_accepts_harness_keys(tmp_path):
+    f = tmp_path / "h.json"
+    f.write_text(json.dumps({"humanevalfixtests-python": [["p"]], "humanevalfixtests-go": [["g"]]}))
+    got = load_generations(str(f), ["python", "go"], {"python": 1, "go": 1}, task="fix-tests")
+    assert got == {"python": [["p"]], "go": [["g"]]}
+    with pytest.raises(UserFacingError, match="no generations for python"):
+        load_generations(str(f), ["python"], {"python": 1}, task="synthesize")
