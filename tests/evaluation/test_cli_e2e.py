@@ -96,3 +96,16 @@ def test_run_tiny_local_model_end_to_end(tmp_path, humanevalpack_dir, tiny_model
     samples = [json.loads(x) for x in (out / "evaluation_results.samples.jsonl").read_text().splitlines()]
     assert len(samples) == 12 and {s["status"] for s in samples} <= set(STATUSES)
     assert (out / "evaluation_results.png").stat().st_size > 0
+
+
+@pytest.mark.spark
+def test_score_with_spark_engine(tmp_path, humanevalpack_dir, data):
+    k = 10
+    gens = {"python": [[r["prompt"] + r["canonical_solution"], r["prompt"] + r["buggy_solution"]]
+                       for r in data["python"][:k]]}
+    res, samples = _score(tmp_path, "sp", gens, ["python"], humanevalpack_dir,
+                          extra=["--limit", str(k), "--engine", "spark", "--spark-master", "local[2]",
+                                 "--set", "scoring.chunk_size=4"])
+    assert res["humanevalsynthesize-python"]["pass@1"] == 0.5
+    assert res["config"]["scoring"]["engine"] == "spark"
+    assert [s["passed"] for s in samples] == [True, False] * k
