@@ -14,7 +14,7 @@ docstring prompt for the other code tasks (the harness appends explain/synthesiz
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Mapping, Optional, Sequence
 
 from evaluation import postprocess as pp
@@ -74,7 +74,6 @@ class Prompt:
     program_base: str
     stop_words: tuple[str, ...]
     description_index: Optional[int] = None  # explain-synthesize: which description this prompt uses
-    meta: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
