@@ -86,15 +86,15 @@ def with_driver_reference_runtimes(requests: Sequence[ExecRequest], problems: Ma
     """Measure canonical runtimes once here and ship them, so executors neither re-measure nor disagree.
 
     When the driver has no toolchains the measurement is left to the executors (each caches its own)."""
-    from evaluation.execution.reference import reference_runtimes
-
     runtimes = dict(config.reference_runtimes_s)
     try:
+        from evaluation.execution.reference import reference_runtimes
+
         for lang in sorted({r.language for r in requests}):
             tids = sorted({r.task_id for r in requests if r.language == lang} - set(runtimes))
             if tids:
                 runtimes.update(reference_runtimes({t: problems[t] for t in tids}, lang, config))
-    except RuntimeError as e:  # SandboxError: toolchain or sandbox missing on the driver
+    except (ImportError, RuntimeError) as e:  # SandboxError: toolchain or sandbox missing on the driver
         log.warning("reference runtimes not measured on the driver (%s); executors will measure them", e)
         return config
     return config.model_copy(update={"reference_runtimes_s": runtimes, "measure_reference": False})
