@@ -94,12 +94,12 @@ def _dict_sum_param():
     return _DictSum()
 
 
-def _score_partition_fn(ft_json: str, acc):
+def _score_partition_fn(ft_json: str, token_method: str, acc):
     def score_partition(batches):
         from octopack_spark.ft.config import FtConfig
         from octopack_spark.ft.score import Scorer
 
-        scorer = Scorer(FtConfig.model_validate_json(ft_json))
+        scorer = Scorer(FtConfig.model_validate_json(ft_json), token_method=token_method or None)
         for b in batches:
             if b.num_rows:
                 yield scorer.score(b)
@@ -272,7 +272,8 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
     if fc.score_partitions:
         ctx = ctx.repartition(fc.score_partitions)
     acc = sc.accumulator({}, _dict_sum_param())
-    scored = ctx.mapInArrow(_score_partition_fn(fc.model_dump_json(), acc), _spark_scored_schema(ctx.schema))
+    method = p["token_counter"] if p["token_counter"] != "disabled" else ""
+    scored = ctx.mapInArrow(_score_partition_fn(fc.model_dump_json(), method, acc), _spark_scored_schema(ctx.schema))
     rows = steps.materialize(scored, "rows")
     score_seconds = dict(acc.value)
     timings["score"] = time.monotonic() - t0

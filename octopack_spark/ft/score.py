@@ -22,7 +22,7 @@ from octopack_spark.ft.filters.pipeline import active_rules, reason_order
 from octopack_spark.ft.langid import detect
 from octopack_spark.ft.row import FtRow, bump_draw
 from octopack_spark.ft.tables import CONTEXT_FIELDS, SCORE_FIELDS
-from octopack_spark.ft.tokens import TokenCounter, count_sample_tokens, load_token_counter
+from octopack_spark.ft.tokens import TokenCounter, count_sample_tokens, counter_for_method, load_token_counter
 
 TOKEN_RULE = "token_length"
 
@@ -32,6 +32,9 @@ class Scorer:
     cfg: FtConfig
     counter: Optional[TokenCounter] = None  # loaded from cfg.tokens when None
     langid_model: Optional[str] = None  # resolved from cfg.langid when None
+    # The driver's resolved counting method ("hf:<name>" / "chars/<n>"): executors rebuild exactly that,
+    # offline, instead of resolving (and maybe retrying the hub) again.
+    token_method: Optional[str] = None
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     rows: int = 0
 
@@ -41,7 +44,10 @@ class Scorer:
         self.token_rule = next((r for r in self.rules if r.name == TOKEN_RULE), None)
         self.other_rules = tuple(r for r in self.rules if r.name != TOKEN_RULE)
         if self.counter is None and self.token_rule is not None:
-            self.counter = load_token_counter(t.tokenizer, t.fallback, t.chars_per_token)
+            if self.token_method:
+                self.counter = counter_for_method(self.token_method, t.tokenizer, t.chars_per_token)
+            else:
+                self.counter = load_token_counter(t.tokenizer, t.fallback, t.chars_per_token)
         self.rank = {n: i for i, n in enumerate(reason_order())}
 
     def score(self, batch: pa.RecordBatch) -> pa.RecordBatch:

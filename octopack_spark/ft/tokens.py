@@ -63,7 +63,7 @@ def _hint(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _load(name: str, fallback: str, chars_per_token: float) -> TokenCounter:
+def _load(name: str, fallback: str, chars_per_token: float, allow_download: bool) -> TokenCounter:
     path = os.path.expanduser(name)
     errors: list[str] = []
     try:
@@ -74,12 +74,7 @@ def _load(name: str, fallback: str, chars_per_token: float) -> TokenCounter:
         if os.path.isdir(path) and os.path.isfile(os.path.join(path, "tokenizer.json")):
             # save_pretrained writes added/special tokens into tokenizer.json, so the file is enough.
             return TokenCounter(f"hf:{name}", _from_tokenizer_json(os.path.join(path, "tokenizer.json")))
-        from transformers import AutoTokenizer
-
-        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
-        tok = AutoTokenizer.from_pretrained(path if os.path.isdir(path) else name, local_files_only=offline)
-        backend = getattr(tok, "backend_tokenizer", None)
-        return TokenCounter(f"hf:{name}", backend if backend is not None else tok)
+        return TokenCounter(f"hf:{name}", _auto_tokenizer(path if os.path.isdir(path) else name, allow_download))
     except Exception as e:  # any loading failure (missing files, offline hub, bad JSON) ends here
         errors.append(f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}")
     if fallback == "chars":
@@ -87,9 +82,70 @@ def _load(name: str, fallback: str, chars_per_token: float) -> TokenCounter:
     raise TokenizerUnavailable(_hint(name) + f" [{'; '.join(errors)}]")
 
 
-def load_token_counter(tokenizer: str, fallback: str = "none", chars_per_token: float = 3.5) -> TokenCounter:
-    """The counter for `ft.tokens`; cached per process (executors load it once)."""
-    return _load(tokenizer, fallback, float(chars_per_token))
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """One quick TCP connect, so an unreachable hub costs seconds, not huggingface_hub's retry loop."""
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        with socket.create_connection((u.hostname or "huggingface.co", u.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _cached(name: str, filename: str):
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        hit = try_to_load_from_cache(name, filename)
+    except Exception:
+        return None
+    return hit if isinstance(hit, str) and os.path.isfile(hit) else None
+
+
+def _auto_tokenizer(name: str, allow_download: bool):
+    """The local HF cache first (no network; a cached tokenizer.json needs no transformers import),
+    then the hub only when allowed, not offline and reachable."""
+    if os.path.isdir(name):
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(name, local_files_only=True)
+    elif _cached(name, "tokenizer.json"):
+        return _from_tokenizer_json(_cached(name, "tokenizer.json"))
+    elif _cached(name, "tokenizer_config.json"):
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(name, local_files_only=True)
+    else:
+        offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+        if offline:
+            raise FileNotFoundError(f"{name} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set")
+        if not allow_download:
+            raise FileNotFoundError(f"{name} is not in the local Hugging Face cache (downloads are off here)")
+        if not _hub_reachable():
+            raise ConnectionError(f"{name} is not in the local Hugging Face cache and the hub is unreachable")
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(name)
+    backend = getattr(tok, "backend_tokenizer", None)
+    return backend if backend is not None else tok
+
+
+def load_token_counter(tokenizer: str, fallback: str = "none", chars_per_token: float = 3.5,
+                       allow_download: bool = True) -> TokenCounter:
+    """The counter for `ft.tokens`; cached per process. The driver resolves it once (and may download
+    from the hub when it is reachable); executors then use `counter_for_method` with its result."""
+    return _load(tokenizer, fallback, float(chars_per_token), allow_download)
+
+
+def counter_for_method(method: str, tokenizer: str, chars_per_token: float) -> TokenCounter:
+    """Rebuild the counter the driver resolved ("hf:<name>" or "chars/<n>") without network access:
+    executors must not each retry the hub, nor silently pick another method than the driver."""
+    if method.startswith("chars/"):
+        return TokenCounter(method, None, float(chars_per_token))
+    return _load(tokenizer, "none", float(chars_per_token), False)
 
 
 def count_sample_tokens(counter: TokenCounter, old: Sequence[Optional[str]], new: Sequence[Optional[str]],

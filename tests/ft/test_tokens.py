@@ -59,3 +59,43 @@ def test_count_sample_tokens_skips_missing_and_huge(tokenizer_json):
     out = count_sample_tokens(c, ["a", None, "x" * 50, "b"], ["b", "c", "y" * 60, None], "<|endoftext|>", max_chars=100)
     assert out[0] is not None and out[0] >= 3
     assert out[1] is None and out[2] is None and out[3] is None
+
+
+def test_executors_rebuild_the_drivers_method_offline(tokenizer_json):
+    from octopack_spark.ft.tokens import counter_for_method
+
+    c = counter_for_method("chars/2", "bigcode/starcoder", 2.0)
+    assert c.method == "chars/2" and c.count_pairs(["abcd"], ["ef"], "<|endoftext|>") == [4]
+    hf = counter_for_method(f"hf:{tokenizer_json}", str(tokenizer_json), 3.5)
+    assert hf.method.startswith("hf:") and hf.tokenizer is not None
+    with pytest.raises(TokenizerUnavailable):  # never falls back silently to another method
+        counter_for_method("hf:no-such-org/xyz", "no-such-org/xyz", 3.5)
+
+
+def test_name_lookup_tries_cache_only_when_downloads_are_off(monkeypatch):
+    import time
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    t0 = time.monotonic()
+    with pytest.raises(TokenizerUnavailable):
+        load_token_counter("no-such-org/cache-only-xyz", allow_download=False)
+    assert time.monotonic() - t0 < 30  # no hub retries
+
+
+def test_name_resolved_from_local_hf_cache(tokenizer_json, tmp_path, monkeypatch):
+    """A tokenizer in the HF cache is found by its hub name with no network (HF_HUB_OFFLINE=1)."""
+    import shutil
+
+    import huggingface_hub.constants as hc
+
+    cache = tmp_path / "hub"
+    snap = cache / "models--my-org--tiny-tok" / "snapshots" / "abc123"
+    snap.mkdir(parents=True)
+    shutil.copy(tokenizer_json, snap / "tokenizer.json")
+    (cache / "models--my-org--tiny-tok" / "refs").mkdir()
+    (cache / "models--my-org--tiny-tok" / "refs" / "main").write_text("abc123")
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    c = load_token_counter("my-org/tiny-tok")
+    assert c.method == "hf:my-org/tiny-tok"
+    assert c.count(["def get(url):\n"]) == load_token_counter(str(tokenizer_json)).count(["def get(url):\n"])
