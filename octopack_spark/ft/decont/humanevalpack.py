@@ -1,7 +1,7 @@
 """Decontamination of commit rows against HumanEvalPack (6 languages): exact substring and n-gram.
 
 The index (index.py) is built once on the driver from cfg.source and broadcast; each executor matches
-its rows' old/new contents in an Arrow UDF, so the stage is one narrow pass that adds one column.
+its rows' old/new contents in mapInArrow, so the stage is one narrow pass that adds one column.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ def decontaminate(df, cfg: DecontConfig, index: Optional[DecontIndex] = None):
     "ngram13:JavaScript/3:test". Returns (DataFrame with all input columns, same row count; stats).
 
     `index` may be passed to reuse one built earlier (tests, repeated runs)."""
-    import pandas as pd
     from pyspark.sql import functions as F
 
     t0 = time.perf_counter()
@@ -29,15 +28,21 @@ def decontaminate(df, cfg: DecontConfig, index: Optional[DecontIndex] = None):
     t_index = time.perf_counter()
     bc = df.sparkSession.sparkContext.broadcast(index)
 
-    @F.pandas_udf("string")
-    def hit(*cols: pd.Series) -> pd.Series:
-        idx = bc.value
-        out = [idx.match([c[i] if isinstance(c[i], str) else None for c in cols]) for i in range(len(cols[0]))]
-        return pd.Series(out, dtype=object)
+    cols = list(cfg.columns)
 
-    # Match once, keep only the (few) hits, and join them back: the UDF does not run again when the
+    def match_batches(batches):
+        import pyarrow as pa
+
+        idx = bc.value
+        for b in batches:
+            d = b.to_pydict()
+            hits = [idx.match([d[c][i] for c in cols]) for i in range(b.num_rows)]
+            yield pa.RecordBatch.from_arrays([pa.array(d["row_id"], pa.string()), pa.array(hits, pa.string())],
+                                             names=["row_id", "decont_hit"])
+
+    # Match once, keep only the (few) hits, and join them back: matching does not run again when the
     # caller consumes the returned frame. row_id is unique per the commits contract.
-    hits = (df.select("row_id", hit(*[F.col(c) for c in cfg.columns]).alias("decont_hit"))
+    hits = (df.select("row_id", *cols).mapInArrow(match_batches, "row_id string, decont_hit string")
             .where(F.col("decont_hit").isNotNull()).dropDuplicates(["row_id"]).localCheckpoint(eager=True))
     out = df.join(hits, "row_id", "left").select(*df.columns, "decont_hit")
     by_reason = {r["decont_hit"]: r["n"] for r in

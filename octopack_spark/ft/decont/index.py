@@ -13,8 +13,10 @@ re-indented or re-wrapped copy still matches:
   include blocks or Java's `public static void main` does). A row hits a benchmark string when it holds at
   least `ngram_min_hits` of the string's distinctive n-grams and at least `ngram_min_overlap` of them.
 
-The first hit in a fixed order (exact before n-gram; then language order, task number, field order) is
-reported as "exact:<task_id>:<field>" or "ngram<n>:<task_id>:<field>".
+One hit is reported, chosen deterministically: exact before n-gram; among exact hits the longest benchmark
+string, among n-gram hits the most shared n-grams, then the highest overlap (HumanEval docstrings are shared by
+the 6 languages, so the language-specific copy wins); ties by language order, task number, field order. Format:
+"exact:<task_id>:<field>" or "ngram<n>:<task_id>:<field>".
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ class DecontIndex:
 
     def match(self, texts: Sequence[Optional[str]]) -> Optional[str]:
         """The first hit over the given texts (old and new contents), or None."""
-        exact: set[int] = set()
+        exact: dict[int, int] = {}  # item -> matched normalised length
         counts: dict[int, int] = {}
         for t in texts:
             if not t:
@@ -98,7 +100,7 @@ class DecontIndex:
                     cand.update(self.anchors[w])
                 for k in cand:
                     if self.needles[k] in norm:
-                        exact.add(self.needle_items[k])
+                        exact[self.needle_items[k]] = len(self.needles[k])
             if len(self.gram_keys):
                 g = ngram_hashes(norm, self.n)
                 pos = np.searchsorted(self.gram_keys, g)
@@ -107,12 +109,12 @@ class DecontIndex:
                     for it in self.gram_items[p]:
                         counts[it] = counts.get(it, 0) + 1
         if exact:
-            it = min(exact, key=lambda i: self.items[i].order)
+            it = min(exact, key=lambda i: (-exact[i], self.items[i].order))
             return f"exact:{self.items[it].task_id}:{self.items[it].field}"
         hits = [i for i, c in counts.items()
                 if c >= self.min_hits and c >= self.min_overlap * self.item_grams[i]]
         if hits:
-            it = min(hits, key=lambda i: self.items[i].order)
+            it = min(hits, key=lambda i: (-counts[i], -counts[i] / self.item_grams[i], self.items[i].order))
             return f"ngram{self.n}:{self.items[it].task_id}:{self.items[it].field}"
         return None
 
