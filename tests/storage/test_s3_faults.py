@@ -75,8 +75,9 @@ def test_s3_outage_mid_run(tmp_path, s3_endpoint):
     proxy.cut()  # the endpoint dies while batches are still being written
     out, err = proc.communicate(timeout=900)
     assert proc.returncode != 0
-    last = err.strip().splitlines()[-1]
-    assert last.startswith("error:") and ("failed" in last or "cannot" in last), err[-3000:]
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and ("failed" in errors[0] or "cannot" in errors[0]), err[-3000:]
+    assert "Traceback" not in err  # one clear line, not a stack trace
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="faults", Prefix="run/").get("Contents", [])]
     assert "run/manifest.json" not in keys  # nothing claims the partial data
     assert any(k.startswith("run/commits/") for k in keys)  # the committed batch survived
