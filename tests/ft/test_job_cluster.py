@@ -1,11 +1,12 @@
-"""`octopack ft` on the Spark standalone cluster (a subprocess, as a user runs it) gives the same
-verdicts, survivors and output rows as local mode."""
+"""`spark-submit jobs/build_commitpackft.py` on the Spark standalone cluster gives the same verdicts,
+survivors and output rows as the job in local mode."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.ft.job_data import load_humaneval, planted, write_commits_dataset
 from tests.ft.test_job import ft_cfg, read_table
 
 pytestmark = [pytest.mark.spark, pytest.mark.cluster, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def verdicts(root):
@@ -29,11 +31,15 @@ def test_cluster_run_matches_local(spark, spark_cluster_master, tmp_path, humane
     write_commits_dataset(str(inp), rows)
     run_ft(ft_cfg(inp, tmp_path / "local", humanevalpack_dir), spark=spark)
 
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
-    cmd = [sys.executable, "-m", "octopack_spark.cli.main", "ft", "--input", str(inp), "--output",
-           str(tmp_path / "cluster"), "--master", spark_cluster_master, "--humanevalpack", str(humanevalpack_dir),
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable,
+               SPARK_LOCAL_IP="127.0.0.1", PYTHONPATH=str(ROOT))
+    cmd = [str(Path(sys.executable).parent / "spark-submit"), "--master", spark_cluster_master,
+           "--conf", "spark.ui.enabled=false", "--conf", "spark.executor.memory=1g",
+           "--conf", "spark.sql.shuffle.partitions=3",  # local mode used 4: partitioning must not matter
+           str(ROOT / "jobs" / "build_commitpackft.py"), "--input", str(inp), "--output",
+           str(tmp_path / "cluster"), "--humanevalpack", str(humanevalpack_dir),
            "--tokenizer", "/nonexistent/tokenizer", "--token-fallback", "chars",
-           "--set", "ft.tokens.chars_per_token=16", "--set", "spark.conf={spark.sql.shuffle.partitions: '3'}"]
+           "--set", "ft.tokens.chars_per_token=16"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=1500, env=env)
     assert p.returncode == 0, p.stderr[-4000:]
     assert "CommitPackFT funnel" in p.stdout and "KEPT" in p.stdout
