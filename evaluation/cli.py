@@ -82,6 +82,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     rn.add_argument("--model-name", default=None, help="model name for an HTTP server (default: its first model)")
     rn.add_argument("--device", default=None, help="local models: auto, cpu, cuda, cuda:1")
     rn.add_argument("--dtype", default=None, help="local models: auto, float32, bfloat16, float16")
+    rn.add_argument("--resume", action="store_true",
+                    help="reuse generations already in --output when prompts and settings are unchanged")
     _common(rn)
     rn.set_defaults(_eval_run=cmd_run)
     parser.set_defaults(_eval_parser=parser)
@@ -190,7 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                            http_timeout_s=g.http_timeout_s, http_max_retries=g.http_max_retries)
     t0 = time.monotonic()
     with backend:
-        scores, samples, gen_info = run_eval(args.task, languages, data, backend, cfg, out_dir)
+        scores, samples, gen_info = run_eval(args.task, languages, data, backend, cfg, out_dir, resume=args.resume)
     record = _config_record(cfg, data, {
         "command": "run", "task": args.task, "stages": list(RUN_TASKS[args.task]), "languages": languages,
         "model": args.model, "generator": backend.describe(), "generation": gen_info,

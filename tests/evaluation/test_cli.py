@@ -127,3 +127,31 @@ def test_run_with_tiny_local_model(tmp_path, humanevalpack_dir, tiny_model_dir, 
     first = (out / "generations_raw_humanevalfixtests-js.json").read_text()
     assert main(args[:-1] + [str(tmp_path / "again")]) == 0  # deterministic seeding: same generations
     assert (tmp_path / "again" / "generations_raw_humanevalfixtests-js.json").read_text() == first
+
+
+def test_run_resume_reuses_unchanged_stages(tmp_path, humanevalpack_dir, py_rows, fake_exec):
+    limit = 3
+    good = tmp_path / "good.json"
+    _write(good, {"synthesize/python": [["\n" + r["canonical_solution"]] * 2 for r in py_rows[:limit]]})
+    out = tmp_path / "run"
+    base = ["eval", "run", "--task", "synthesize", "--language", "python", "--n", "2", "--limit", str(limit),
+            "--data", str(humanevalpack_dir), "--k", "1", "--output", str(out)]
+    assert main(base + ["--model", f"file:{good}"]) == 0
+    # Same prompts, settings and generator: the saved completions are reused; the file now holds wrong answers,
+    # so a full score proves the backend was not asked again.
+    wrong_answers = {"synthesize/python": [["\n    return None\n"] * 2 for _ in range(limit)]}
+    _write(good, wrong_answers)
+    wrong = tmp_path / "wrong.json"
+    _write(wrong, wrong_answers)
+    assert main(base + ["--model", f"file:{good}", "--resume"]) == 0
+    res = json.loads((out / "evaluation_results.json").read_text())
+    assert res["humanevalsynthesize-python"]["pass@1"] == 1.0
+    assert res["config"]["generation"]["humanevalsynthesize-python"]["reused"] is True
+    # ...but another generator (or other settings) changes the fingerprint, so generation runs again.
+    assert main(base + ["--model", f"file:{wrong}", "--resume"]) == 0
+    res = json.loads((out / "evaluation_results.json").read_text())
+    assert res["humanevalsynthesize-python"]["pass@1"] == 0.0
+    assert res["config"]["generation"]["humanevalsynthesize-python"]["reused"] is False
+    assert main(base + ["--model", f"file:{wrong}", "--resume", "--temperature", "0.5"]) == 0
+    res = json.loads((out / "evaluation_results.json").read_text())
+    assert res["config"]["generation"]["humanevalsynthesize-python"]["reused"] is False
