@@ -1,0 +1,1 @@
+"""Streaming data for training: discovery, order, reading, tokenized cache, packing, pipeline."""
