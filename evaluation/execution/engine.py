@@ -1,0 +1,159 @@
+"""Scheduling: validate requests, give each a timeout, cut them into per-language chunks and run the chunks on
+a thread pool (the work happens in sandboxed child processes, so threads are enough to use every core).
+
+Nothing is kept between calls except what lives in the cache dir, so ``run_requests`` can be called from a
+Spark task as well as from the driver.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+from evaluation.data import language_of_task
+from evaluation.execution import api, assemble, sandbox
+from evaluation.execution.runners import RUNNERS
+from evaluation.execution.runners.base import Context, Sample, make_result
+from evaluation.execution.toolchains import Toolchains
+
+# Longest compiles first: the thread pool then ends with short Python/JS chunks filling the gaps.
+LANGUAGE_ORDER = ("java", "go", "rust", "cpp", "js", "python")
+# Samples per chunk for languages without batched compilation (only groups work dirs).
+SMALL_CHUNK = 8
+# Uids: slot s of a process gets uid_base + 1 + (pid % 1000) * 128 + s; uid_base itself is the builder.
+_SLOTS_PER_PROCESS = 128
+_slot_counter = itertools.count()
+_slot_lock = threading.Lock()
+
+
+def builder_uid(config: api.ExecConfig) -> int:
+    return config.uid_base
+
+
+def _next_slot_uid(config: api.ExecConfig) -> int:
+    with _slot_lock:
+        slot = next(_slot_counter) % _SLOTS_PER_PROCESS
+    return config.uid_base + 1 + (os.getpid() % 1000) * _SLOTS_PER_PROCESS + slot
+
+
+def validate(requests: Sequence[api.ExecRequest], problems: Mapping[str, Mapping]) -> None:
+    for i, r in enumerate(requests):
+        where = f"request {i} ({getattr(r, 'task_id', '?')}, sample {getattr(r, 'sample_id', '?')})"
+        if not isinstance(r, api.ExecRequest):
+            raise ValueError(f"{where}: not an ExecRequest but {type(r).__name__}")
+        if r.language not in api.LANGUAGES:
+            raise ValueError(f"{where}: unknown language {r.language!r}; expected one of {api.LANGUAGES}")
+        if r.layout not in api.LAYOUTS:
+            raise ValueError(f"{where}: unknown layout {r.layout!r}; expected one of {api.LAYOUTS}")
+        if r.task_id not in problems:
+            raise ValueError(f"{where}: task_id {r.task_id!r} is not in problems")
+        if language_of_task(r.task_id) != r.language:
+            raise ValueError(f"{where}: task_id {r.task_id!r} is not a {r.language} task")
+        if not isinstance(r.program, str):
+            raise ValueError(f"{where}: program must be a str, got {type(r.program).__name__}")
+
+
+def timeout_for(task_id: str, config: api.ExecConfig, runtimes: Mapping[str, float]) -> float:
+    ref = runtimes.get(task_id)
+    if ref is None:
+        return config.default_timeout_s
+    t = max(config.timeout_floor_s, config.timeout_multiplier * ref)
+    return round(min(t, config.timeout_cap_s), 3)
+
+
+def run_requests(requests: list[api.ExecRequest], problems: Mapping[str, Mapping],
+                 config: api.ExecConfig) -> list[api.ExecResult]:
+    validate(requests, problems)
+    if not requests:
+        return []
+    tools, helper = prepare_environment(config, {r.language for r in requests})
+    runtimes: dict[str, float] = dict(config.reference_runtimes_s)
+    if config.measure_reference:
+        from evaluation.execution.reference import reference_runtimes
+
+        for lang in sorted({r.language for r in requests}):
+            tasks = sorted({r.task_id for r in requests if r.language == lang and r.task_id not in runtimes})
+            if tasks:
+                runtimes.update(reference_runtimes({t: problems[t] for t in tasks}, lang, config,
+                                                   _tools=tools, _helper=helper))
+    timeouts = [timeout_for(r.task_id, config, runtimes) for r in requests]
+    return run_with_timeouts(requests, problems, config, timeouts, tools=tools, helper=helper)
+
+
+def prepare_environment(config: api.ExecConfig, languages) -> tuple[Toolchains, Path]:
+    sandbox.check_privileges()
+    cache = config.resolved_cache_dir()
+    helper = sandbox.ensure_helper(cache)
+    tools = Toolchains(cache)
+    for lang in sorted(languages):
+        tools.check(lang)
+    return tools, helper
+
+
+def run_with_timeouts(requests: Sequence[api.ExecRequest], problems: Mapping[str, Mapping],
+                      config: api.ExecConfig, timeouts: Sequence[float], *,
+                      tools: Optional[Toolchains] = None, helper: Optional[Path] = None) -> list[api.ExecResult]:
+    """Execute with explicit per-request run timeouts (no reference measurement)."""
+    if tools is None or helper is None:
+        tools, helper = prepare_environment(config, {r.language for r in requests})
+    workers = config.resolved_workers()
+    samples = [
+        Sample(index=i, request=r, problem=problems[r.task_id],
+               source=assemble.assemble(r.language, r.program, problems[r.task_id]), timeout_s=timeouts[i])
+        for i, r in enumerate(requests)
+    ]
+    chunks = make_chunks(samples, workers, config.batch_size)
+    results: list[Optional[api.ExecResult]] = [None] * len(samples)
+    root = Path(tempfile.mkdtemp(prefix="octopack-exec-", dir=config.work_root))
+    os.chmod(root, 0o755)
+    local = threading.local()
+
+    def job(chunk_no: int, lang: str, chunk: list[Sample]) -> None:
+        if not hasattr(local, "uid"):
+            local.uid = _next_slot_uid(config)
+        chunk_dir = root / f"{lang}-{chunk_no}"
+        chunk_dir.mkdir()
+        os.chmod(chunk_dir, 0o755)
+        ctx = Context(config=config, tools=tools, helper=helper, run_uid=local.uid,
+                      builder_uid=builder_uid(config), chunk_dir=chunk_dir)
+        runner = RUNNERS[lang]()
+        try:
+            runner.prepare(chunk, ctx)
+            for k, s in enumerate(chunk):
+                results[s.index] = s.result if s.result is not None else runner.run(s, ctx, k)
+        finally:
+            shutil.rmtree(chunk_dir, ignore_errors=True)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="octopack-exec") as pool:
+            futures = [pool.submit(job, n, lang, chunk) for n, (lang, chunk) in enumerate(chunks)]
+            for f in futures:
+                f.result()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return results  # type: ignore[return-value]
+
+
+def make_chunks(samples: list[Sample], workers: int, batch_size: int) -> list[tuple[str, list[Sample]]]:
+    by_lang: dict[str, list[Sample]] = {}
+    for s in samples:
+        by_lang.setdefault(s.request.language, []).append(s)
+    chunks = []
+    for lang in LANGUAGE_ORDER:
+        group = by_lang.get(lang, [])
+        if not group:
+            continue
+        if RUNNERS[lang].batch_compile:
+            size = max(1, min(batch_size, math.ceil(len(group) / workers)))
+        else:
+            size = max(1, min(SMALL_CHUNK, math.ceil(len(group) / workers)))
+        chunks += [(lang, group[i:i + size]) for i in range(0, len(group), size)]
+    return chunks

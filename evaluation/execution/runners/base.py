@@ -1,0 +1,133 @@
+"""What every language runner shares: the per-chunk context, samples, and the sandboxed compile/run steps.
+
+A *chunk* is a list of samples of one language handled by one worker thread: the runner compiles them
+(in one batch where the language allows it) in a build dir as the builder uid, then every sample that
+compiled runs in its own fresh run dir as the worker's sandbox uid.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+from evaluation.execution import api, sandbox
+from evaluation.execution.classify import classify_compile, classify_run
+from evaluation.execution.toolchains import Toolchains
+
+
+@dataclass
+class Sample:
+    index: int                      # position in the request list
+    request: api.ExecRequest
+    problem: Mapping
+    source: str                     # assembled file contents
+    timeout_s: float
+    result: Optional[api.ExecResult] = None   # set when the sample is decided before running (compile error)
+    artifacts: list[tuple[Path, str]] = field(default_factory=list)  # (file in build dir, name in run dir)
+    cmd: list[str] = field(default_factory=list)
+    compile_s: float = 0.0
+
+
+@dataclass
+class Context:
+    config: api.ExecConfig
+    tools: Toolchains
+    helper: Path
+    run_uid: int
+    builder_uid: int
+    chunk_dir: Path
+
+    def compile_limits(self) -> sandbox.Limits:
+        c = self.config
+        return sandbox.Limits(memory_mb=max(4096, c.memory_limit_mb), processes=4096,
+                              file_size_mb=max(512, c.max_file_size_mb), open_files=4096, tmpfs_mb=512)
+
+    def run_limits(self, timeout_s: float) -> sandbox.Limits:
+        c = self.config
+        return sandbox.Limits(memory_mb=c.memory_limit_mb, processes=c.max_processes,
+                              file_size_mb=c.max_file_size_mb, open_files=c.max_open_files,
+                              cpu_s=int(2 * timeout_s) + 2, tmpfs_mb=64)  # backstop; wall time rules
+
+    def new_dir(self, name: str, owner: int) -> Path:
+        d = self.chunk_dir / name
+        d.mkdir(parents=True)
+        os.chown(d, owner, owner)
+        os.chmod(d, 0o700)
+        return d
+
+    def compile(self, cmd: Sequence[str], workdir: Path, env: Mapping[str, str],
+                ro: Sequence[str | Path] = (), rw: Sequence[str | Path] = ()) -> sandbox.Outcome:
+        spec = sandbox.SandboxSpec(helper=self.helper, uid=self.builder_uid, workdir=workdir,
+                                   limits=self.compile_limits(), ro_paths=[str(p) for p in ro],
+                                   rw_paths=[str(p) for p in rw], env=env)
+        return sandbox.run(spec, cmd, self.config.compile_timeout_s, max_output_bytes=4_000_000)
+
+
+class Runner:
+    """Subclasses set ``language`` and implement ``prepare`` (compile; fill cmd/artifacts or result) and
+    ``run_env``/``run_ro`` for the run step."""
+
+    language: str = ""
+    batch_compile: bool = False
+
+    def prepare(self, samples: list[Sample], ctx: Context) -> None:
+        raise NotImplementedError
+
+    def run_env(self, ctx: Context, workdir: Path) -> dict[str, str]:
+        return ctx.tools.base_env(workdir)
+
+    def run_ro(self, ctx: Context) -> list[str]:
+        return []
+
+    def extra_files(self, sample: Sample, ctx: Context) -> dict[str, str]:
+        """name -> text written into the run dir (besides artifacts)."""
+        return {}
+
+    # -------------------------------------------------------------- helpers for subclasses
+    def compile_failed(self, sample: Sample, ctx: Context, out: sandbox.Outcome, message: str | None = None) -> None:
+        status, detail = classify_compile(out, timeout_s=ctx.config.compile_timeout_s,
+                                          detail_chars=ctx.config.detail_chars)
+        if message is not None and not out.timed_out:
+            detail = message[-ctx.config.detail_chars:]
+        sample.result = make_result(sample, status, detail, 0.0)
+
+    # -------------------------------------------------------------- run step
+    def run(self, sample: Sample, ctx: Context, run_no: int) -> api.ExecResult:
+        cfg = ctx.config
+        workdir = ctx.new_dir(f"run-{run_no}", ctx.run_uid)
+        for src, name in sample.artifacts:
+            dst = workdir / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            # Artifacts stay owned by the builder uid (read/execute only for the sample): a batch's shared
+            # binary is hard-linked into every run dir and must not be changeable by one of them.
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+        for name, text in self.extra_files(sample, ctx).items():
+            (workdir / name).write_text(text)
+            os.chown(workdir / name, ctx.run_uid, ctx.run_uid)
+        spec = sandbox.SandboxSpec(helper=ctx.helper, uid=ctx.run_uid, workdir=workdir,
+                                   limits=ctx.run_limits(sample.timeout_s), ro_paths=self.run_ro(ctx),
+                                   env=self.run_env(ctx, workdir))
+        out = sandbox.run(spec, sample.cmd, sample.timeout_s, cfg.max_output_bytes)
+        status, detail = classify_run(self.language, out, timeout_s=sample.timeout_s,
+                                      max_output_bytes=cfg.max_output_bytes, detail_chars=cfg.detail_chars,
+                                      js_output_is_failure=cfg.js_output_is_failure)
+        status, detail = self.adjust(sample, out, status, detail)
+        shutil.rmtree(workdir, ignore_errors=True)
+        return make_result(sample, status, detail, out.duration_s)
+
+    def adjust(self, sample: Sample, out: sandbox.Outcome, status: str, detail: str) -> tuple[str, str]:
+        """Language-specific second look at a verdict (default: none)."""
+        return status, detail
+
+
+def make_result(sample: Sample, status: str, detail: str, duration_s: float) -> api.ExecResult:
+    r = sample.request
+    return api.ExecResult(task_id=r.task_id, sample_id=r.sample_id, language=r.language, status=status,
+                          passed=status == api.STATUS_PASSED, duration_s=round(duration_s, 4), detail=detail,
+                          timeout_s=sample.timeout_s, compile_s=round(sample.compile_s, 4))

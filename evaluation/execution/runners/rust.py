@@ -1,0 +1,121 @@
+"""Rust: `rustc --test` against rand 0.4.6 / regex 1 / md5 0.7.0 built once by the setup (debug profile,
+like the harness's `cargo test`), so no sample recompiles a crate.
+
+Batching: the samples of a chunk become modules of one crate (`mod s3 { <sample> }`), compiled and linked
+once; each sample then runs the shared test binary in its own sandbox with the filter `s3::`, so only its
+own tests run. Compile errors are attributed to samples through their line ranges ("--> main.rs:LINE"),
+those samples get compile_error (with line numbers mapped back to their own file) and the rest is compiled
+again; what cannot be attributed is compiled one sample at a time. A run where no test ran counts as a
+failure (a sample cannot pass by configuring its tests away).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from evaluation.execution import api
+from evaluation.execution.runners.base import Context, Runner, Sample
+
+_LOC = re.compile(r"--> main\.rs:(\d+):(\d+)")
+MAX_ROUNDS = 4
+
+
+def rustc_cmd(rustc: str, externs: dict, source: str, output: str) -> list[str]:
+    cmd = [rustc, "--edition", "2021", "--test", "--crate-name", "main", "-C", "debuginfo=0", "-A", "warnings",
+           "-L", f"dependency={externs['deps_dir']}"]
+    for name, path in sorted(externs["crates"].items()):
+        cmd += ["--extern", f"{name}={path}"]
+    return cmd + [source, "-o", output]
+
+
+def wrap_modules(sources: dict[str, str]) -> tuple[str, dict[str, tuple[int, int]]]:
+    """One crate with a module per sample; returns the text and name -> (first line, last line) of the
+    sample's own text (1-based, in the crate file)."""
+    parts, ranges, line = [], {}, 1
+    for name, src in sources.items():
+        if not src.endswith("\n"):
+            src += "\n"
+        n = src.count("\n")
+        parts.append(f"mod {name} {{\n{src}}}\n")
+        ranges[name] = (line + 1, line + n)
+        line += n + 2
+    return "".join(parts), ranges
+
+
+def split_diagnostics(text: str, ranges: dict[str, tuple[int, int]]) -> tuple[dict[str, str], bool]:
+    """Per-sample rustc messages (line numbers mapped back) and whether some error could not be attributed."""
+    per: dict[str, list[str]] = {}
+    unattributed = False
+    for block in re.split(r"\n(?=error|warning)", text):
+        if not block.startswith("error"):
+            continue
+        if block.startswith("error: aborting") or re.match(r"error: could not compile", block):
+            continue
+        m = _LOC.search(block)
+        owner = None
+        if m:
+            ln = int(m.group(1))
+            owner = next((n for n, (a, b) in ranges.items() if a <= ln <= b), None)
+        if owner is None:
+            unattributed = True
+            continue
+        first = ranges[owner][0]
+        per.setdefault(owner, []).append(
+            _LOC.sub(lambda mm: f"--> main.rs:{int(mm.group(1)) - first + 1}:{mm.group(2)}", block))
+    return {k: "\n".join(v) for k, v in per.items()}, unattributed
+
+
+class RustRunner(Runner):
+    language = "rust"
+    batch_compile = True
+
+    def _compile(self, ctx: Context, d: Path, text: str):
+        tools = ctx.tools
+        (d / "main.rs").write_text(text)
+        os.chown(d / "main.rs", ctx.builder_uid, ctx.builder_uid)
+        return ctx.compile(rustc_cmd(tools.rustc, tools.rust_externs, "main.rs", "main"), d, tools.rust_env(d),
+                           ro=[tools.rust_sysroot, tools.rust_externs["deps_dir"]])
+
+    def prepare(self, samples: list[Sample], ctx: Context) -> None:
+        pending = {f"s{i}": s for i, s in enumerate(samples)}
+        if len(pending) > 1:
+            for rnd in range(1, MAX_ROUNDS + 1):
+                d = ctx.new_dir(f"build-batch{rnd}", ctx.builder_uid)
+                text, ranges = wrap_modules({n: s.source for n, s in pending.items()})
+                res = self._compile(ctx, d, text)
+                share = res.duration_s / len(pending)
+                if res.returncode == 0 and (d / "main").exists():
+                    for name, s in pending.items():
+                        s.compile_s += share
+                        s.artifacts = [(d / "main", "main")]
+                        s.cmd = ["./main", f"{name}::"]
+                    return
+                if res.timed_out:
+                    break
+                msgs, unattributed = split_diagnostics(res.stderr, ranges)
+                if not msgs:
+                    break
+                for name, msg in msgs.items():
+                    s = pending.pop(name)
+                    s.compile_s += share
+                    self.compile_failed(s, ctx, res, message=msg)
+                if not pending:
+                    return
+                if unattributed and rnd >= 2:
+                    break
+        for i, s in enumerate(pending.values()):
+            d = ctx.new_dir(f"build-single{i}", ctx.builder_uid)
+            res = self._compile(ctx, d, s.source)
+            s.compile_s += res.duration_s
+            if res.returncode != 0 or not (d / "main").exists():
+                self.compile_failed(s, ctx, res)
+                continue
+            s.artifacts = [(d / "main", "main")]
+            s.cmd = ["./main"]
+
+    def adjust(self, sample: Sample, out, status: str, detail: str) -> tuple[str, str]:
+        if status == api.STATUS_PASSED and not re.search(r"test result: ok\. [1-9]\d* passed", out.stdout):
+            return api.STATUS_WRONG_ANSWER, "no test ran: " + out.stdout[-500:]
+        return status, detail

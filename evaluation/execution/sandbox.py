@@ -1,0 +1,253 @@
+"""Run one command inside the octobox sandbox (octobox.c) with limits, a wall-clock timeout and capped output.
+
+Isolation per call: new mount/pid/net/ipc/uts namespaces; the whole file system read-only except the
+sample's own work dir (and explicitly granted caches); private tmpfs on /tmp, /var/tmp, /dev/shm; /root and
+/home hidden behind empty tmpfs (paths a toolchain needs from there are bound back read-only); an
+unprivileged uid with no capabilities; rlimits on data memory, processes, file size, open files and CPU.
+On timeout or too much output the outer process is SIGKILLed, which kills the namespace's init and with
+it every process the program started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+_SRC_NAME = "octobox.c"
+SETUP_FAILED = 125
+# Always hidden: other users' and root's files (credentials, ssh keys) are none of a sample's business.
+DEFAULT_MASKS = ("/root", "/home")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself (or a toolchain it needs) is not usable; not a verdict about a sample."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 2048      # RLIMIT_DATA (private writable memory per process)
+    processes: int = 256       # RLIMIT_NPROC for the sandbox uid (threads count)
+    file_size_mb: int = 64     # RLIMIT_FSIZE
+    open_files: int = 256      # RLIMIT_NOFILE
+    cpu_s: Optional[int] = None  # RLIMIT_CPU per process; None = no CPU limit (the wall timeout remains)
+    tmpfs_mb: int = 64         # size of each private tmpfs (/tmp, ...)
+
+
+@dataclass
+class Outcome:
+    returncode: Optional[int]  # None when we killed it (timeout / output limit)
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+    output_limited: bool = False
+
+    @property
+    def signal(self) -> Optional[int]:
+        rc = self.returncode
+        return rc - 128 if rc is not None and 128 < rc < 160 else None
+
+
+def _helper_source() -> bytes:
+    # Through importlib.resources so it also works when the package ships as a zip (Spark addPyFile).
+    from importlib import resources
+
+    return resources.files("evaluation.execution").joinpath(_SRC_NAME).read_bytes()
+
+
+def _helper_source_hash() -> str:
+    return hashlib.sha256(_helper_source()).hexdigest()[:16]
+
+
+def helper_path(cache_dir: Path) -> Path:
+    return Path(cache_dir) / "bin" / f"octobox-{_helper_source_hash()}"
+
+
+def ensure_helper(cache_dir: Path) -> Path:
+    """Compile octobox.c into the cache (once per source version) and return the binary's path."""
+    out = helper_path(cache_dir)
+    if out.exists():
+        return out
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if not cc:
+        raise SandboxError("no C compiler (gcc) to build the sandbox helper; run evaluation/setup_toolchains.sh")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
+    src = out.with_name(f"{out.name}.tmp{os.getpid()}.c")
+    src.write_bytes(_helper_source())
+    try:
+        r = subprocess.run([cc, "-O2", "-Wall", "-o", str(tmp), str(src)], capture_output=True, text=True)
+    finally:
+        src.unlink(missing_ok=True)
+    if r.returncode != 0:
+        raise SandboxError(f"building the sandbox helper failed:\n{r.stderr[-2000:]}")
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, out)
+    return out
+
+
+def check_privileges() -> None:
+    if os.geteuid() != 0:
+        raise SandboxError(
+            "the execution sandbox needs root (or CAP_SYS_ADMIN) to create namespaces and switch to "
+            "unprivileged per-sample uids; run the evaluation as root (e.g. in its container)"
+        )
+
+
+def _untraversable_ancestor(path: Path) -> Optional[Path]:
+    """Topmost ancestor directory that 'other' users cannot enter (e.g. /root, mode 0700)."""
+    parts = path.resolve().parts
+    cur = Path("/")
+    for p in parts[1:]:
+        try:
+            mode = cur.stat().st_mode
+        except FileNotFoundError:
+            return None
+        if not mode & stat.S_IXOTH:
+            return cur
+        cur = cur / p
+    return None
+
+
+def mount_plan(ro: Sequence[str | Path], rw: Sequence[str | Path]) -> tuple[list[str], list[str], list[str]]:
+    """(masks, ro binds, rw binds): paths under a hidden directory are bound back; others need no bind
+    for reading (the whole tree is visible read-only) but rw paths always get a writable bind."""
+    masks = {m for m in DEFAULT_MASKS if os.path.isdir(m)}
+    for p in list(ro) + list(rw):
+        a = _untraversable_ancestor(Path(p))
+        if a is not None and str(a) != "/":
+            masks.add(str(a))
+    ro_binds = []
+    for p in ro:
+        rp = str(Path(p).resolve())
+        if any(rp == m or rp.startswith(m.rstrip("/") + "/") for m in masks):
+            ro_binds.append(rp)
+    rw_binds = [str(Path(p).resolve()) for p in rw]
+    # Drop masks that contain nothing we need from them and lie under another mask.
+    return sorted(masks), sorted(set(ro_binds)), sorted(set(rw_binds))
+
+
+@dataclass
+class SandboxSpec:
+    """What one sandboxed command may see and use."""
+
+    helper: Path
+    uid: int
+    workdir: Path                 # fresh directory, the only writable place besides rw_paths and tmpfs
+    limits: Limits = field(default_factory=Limits)
+    ro_paths: Sequence[str] = ()  # needed read-only paths (bound back if they live under a hidden dir)
+    rw_paths: Sequence[str] = ()  # extra writable paths (e.g. the Go build cache for the builder uid)
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+def build_argv(spec: SandboxSpec, cmd: Sequence[str]) -> list[str]:
+    masks, ro_binds, rw_binds = mount_plan(spec.ro_paths, [spec.workdir, *spec.rw_paths])
+    lim = spec.limits
+    argv = [
+        str(spec.helper), "--uid", str(spec.uid), "--gid", str(spec.uid), "--chdir", str(spec.workdir),
+        "--data", str(lim.memory_mb * 1024 * 1024), "--nproc", str(lim.processes),
+        "--fsize", str(lim.file_size_mb * 1024 * 1024), "--nofile", str(lim.open_files),
+        "--tmpfs-mb", str(lim.tmpfs_mb),
+    ]
+    if lim.cpu_s:
+        argv += ["--cpu", str(int(lim.cpu_s))]
+    for m in masks:
+        argv += ["--mask", m]
+    for p in ro_binds:
+        argv += ["--ro", p]
+    for p in rw_binds:
+        argv += ["--rw", p]
+    return argv + ["--", *cmd]
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    # The outer helper leads its own session; SIGKILL to it makes the namespace's init die (PDEATHSIG),
+    # and the kernel then kills every process inside the pid namespace.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_bytes: int,
+        stdin_data: Optional[bytes] = None) -> Outcome:
+    """Run ``cmd`` in the sandbox. Raises SandboxError when the sandbox could not be set up."""
+    status_r, status_w = os.pipe()
+    argv = build_argv(spec, cmd)
+    argv[1:1] = ["--status-fd", str(status_w)]
+    env = dict(spec.env)
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True, close_fds=True,
+            pass_fds=(status_w,),
+        )
+    finally:
+        os.close(status_w)
+    if stdin_data is not None:
+        try:
+            proc.stdin.write(stdin_data)
+        except BrokenPipeError:
+            pass
+        proc.stdin.close()
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    bufs = {out_fd: bytearray(), err_fd: bytearray()}
+    total = 0
+    timed_out = output_limited = False
+    deadline = t0 + timeout_s
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        open_streams = 2
+        while open_streams:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                _kill_tree(proc)
+                break
+            for key, _ in sel.select(timeout=min(left, 1.0)):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    open_streams -= 1
+                    continue
+                total += len(chunk)
+                buf = bufs[key.fd]
+                buf += chunk
+                if total > max_output_bytes:
+                    output_limited = True
+                    break
+            if output_limited:
+                _kill_tree(proc)
+                break
+    try:
+        rc = proc.wait(timeout=max(0.1, deadline - time.monotonic()) if not (timed_out or output_limited) else 10)
+    except subprocess.TimeoutExpired:
+        # Output pipes closed (e.g. the program closed them) but it is still running.
+        timed_out = True
+        _kill_tree(proc)
+        rc = proc.wait()
+    duration = time.monotonic() - t0
+    stdout = bytes(bufs[out_fd]).decode("utf-8", errors="replace")
+    stderr = bytes(bufs[err_fd]).decode("utf-8", errors="replace")
+    proc.stdout.close()
+    proc.stderr.close()
+    with os.fdopen(status_r, "rb") as fh:
+        setup_error = fh.read(4096).decode("utf-8", errors="replace").strip()
+    if setup_error:
+        raise SandboxError(f"sandbox setup failed: {setup_error}")
+    return Outcome(
+        returncode=None if (timed_out or output_limited) else rc, stdout=stdout, stderr=stderr,
+        duration_s=duration, timed_out=timed_out, output_limited=output_limited,
+    )
+
