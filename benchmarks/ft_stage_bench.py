@@ -254,7 +254,7 @@ def main() -> int:
     print(f"\n{'run':<62}{'kept':>7}{'seconds':>10}{'rows/s':>10}{'MB/s':>8}{'vs baseline':>13}")
     for name, kept, secs in results:
         rps = len(rows) / secs if secs else float("inf")
-        print(f"{name:<62}{kept:>7}{secs:>10.2f}{rps:>10,.0f}{mb / secs:>8.2f}{t_b / secs:>12.2f}x")
+        print(f"{name:<62}{kept:>7}{secs:>10.2f}{rps:>10,.0f}{mb / secs:>8.2f}{t_b / secs:>12.3g}x")
     print("\n(vs baseline > 1 = faster than the baseline. kept differs between baseline/scorer and the stage "
           "because only the stage dedups and decontaminates.)")
     if extra:
