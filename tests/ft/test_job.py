@@ -140,3 +140,24 @@ def test_missing_input_and_tokenizer_errors_are_clear(tmp_path, humanevalpack_di
         prepare(cfg)
     with pytest.raises(UserFacingError, match="must differ"):
         prepare(ft_cfg(tmp_path / "in", tmp_path / "in", humanevalpack_dir))
+
+
+def test_spark_context_matches_pure_twin(spark, tmp_path, humanevalpack_dir):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from octopack_spark.ft.context import add_context
+    from octopack_spark.ft.job import with_context
+    from octopack_spark.schema import COMMITS_SCHEMA
+
+    rows, _ = planted(load_humaneval(humanevalpack_dir))
+    rows += [dict(rows[0], row_id="x1", new_file="src/other.py", old_file="src/other.py"),  # 2-file commit
+             dict(rows[0], row_id="x2", repo="onlydocs/r", repos="onlydocs/r", lang=None)]
+    table = pa.Table.from_pylist(rows, schema=COMMITS_SCHEMA)
+    pure = add_context(table)
+    want = {r["row_id"]: (r["repo_langs"], r["inplace_files"]) for r in pure.to_pylist()}
+    pq.write_table(table, str(tmp_path / "c.parquet"))
+    df = spark.read.parquet(str(tmp_path / "c.parquet"))
+    got = {r["row_id"]: (list(r["repo_langs"]), r["inplace_files"]) for r in with_context(df).collect()}
+    assert got == want
+    assert want["x2"] == ([], 2)  # a repository with no known language; the commit edits two files in place
