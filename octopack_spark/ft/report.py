@@ -169,6 +169,11 @@ def render_card(stats: dict, title: Optional[str] = None, plots: bool = True) ->
             lines.append(f"- **{name}**: " + ", ".join(f"{k} {v}" for k, v in keys.items()))
             if st.get("params"):
                 lines.append("  - params: " + ", ".join(f"{k}={v}" for k, v in st["params"].items()))
+            hits = st.get("by_reason") or {}
+            if hits:  # decontamination: what matched, so a reader can check the drops
+                shown = list(hits.items())[:10]
+                lines.append("  - hits (kind:task:field, rows): " + ", ".join(f"`{k}` {v}" for k, v in shown) +
+                             (f", ... ({len(hits) - len(shown)} more in stats.json)" if len(hits) > len(shown) else ""))
         lines.append("")
     if stats.get("licenses_out"):
         lines += ["## Licenses", ""]

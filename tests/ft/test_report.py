@@ -11,7 +11,8 @@ def stats(rows_out=3):
         "funnel": [s.to_dict() for s in steps],
         "languages_out": {"Python": {"rows": 2, "bytes": 200}, "Go": {"rows": 1, "bytes": 100}} if rows_out else {},
         "licenses_out": {"mit": 3} if rows_out else {},
-        "steps": {"near_dedup": {"rows_in": 3, "clusters": 0, "params": {"threshold": 0.75}}},
+        "steps": {"near_dedup": {"rows_in": 3, "clusters": 0, "params": {"threshold": 0.75}},
+                  "decontaminate": {"rows_in": 4, "contaminated": 1, "by_reason": {"exact:Python/0:test": 1}}},
     }
 
 
@@ -23,6 +24,7 @@ def test_card_sections_and_values():
     assert "| wip | 10 | 7 | 3 |" in card
     assert "approximate" in card  # the chars fallback is called out
     assert "near_dedup" in card and "threshold=0.75" in card
+    assert "`exact:Python/0:test` 1" in card and "contaminated 1" in card
     assert "languages.png" in card and "funnel.png" in card
     assert "`subject` (paper)" in card
 
