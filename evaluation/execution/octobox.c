@@ -170,6 +170,16 @@ static int status_code(int st) {
     return 125;
 }
 
+static volatile pid_t init_pid = 0;
+
+/* Outer process: SIGTERM/SIGINT (the caller's timeout) kill the namespace's init; the outer then waits
+   for init, and init is only reaped once every process of its pid namespace is gone, so when the outer
+   exits the whole tree is dead (SIGKILL of the outer works too, via PDEATHSIG, but asynchronously). */
+static void on_term(int sig) {
+    (void)sig;
+    if (init_pid > 0) kill(init_pid, SIGKILL);
+}
+
 static void usage(void) {
     fputs("usage: octobox [--uid N] [--gid N] [--chdir DIR] [--ro PATH]... [--rw PATH]... [--mask DIR]...\n"
           "               [--data BYTES] [--as BYTES] [--nproc N] [--fsize BYTES] [--nofile N] [--cpu S]\n"
@@ -223,8 +233,12 @@ int main(int argc, char **argv) {
     if (init > 0) {
         close(alive[0]);
         /* Outer: forward termination requests as SIGKILL to the namespace's init, report its status. */
-        signal(SIGINT, SIG_IGN);
-        signal(SIGTERM, SIG_IGN);
+        init_pid = init;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_term;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
         int st;
         while (waitpid(init, &st, 0) < 0) {
             if (errno != EINTR) die("waitpid");

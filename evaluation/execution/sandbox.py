@@ -170,10 +170,15 @@ def build_argv(spec: SandboxSpec, cmd: Sequence[str]) -> list[str]:
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
-    # The outer helper leads its own session; SIGKILL to it makes the namespace's init die (PDEATHSIG),
-    # and the kernel then kills every process inside the pid namespace.
+    # SIGTERM makes the outer helper SIGKILL the namespace's init and wait until the kernel has killed
+    # every process in the pid namespace; only if that does not finish promptly, SIGKILL the outer (init
+    # then dies through PDEATHSIG and takes the namespace with it, asynchronously).
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
 

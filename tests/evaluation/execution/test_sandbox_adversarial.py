@@ -1,0 +1,210 @@
+"""The sandbox against hostile programs: each ends as a failed sample with the right status, and the host
+is unaffected (no leftover processes, no files written outside, no connection made, host still works)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from evaluation.execution import api, engine
+
+pytestmark = pytest.mark.toolchain
+
+CONFIG = api.ExecConfig(measure_reference=False, max_output_bytes=100_000, memory_limit_mb=512, max_processes=64)
+# Every uid a sandbox of this config can get (builder + all slots of all processes).
+UID_RANGE = range(CONFIG.uid_base, CONFIG.uid_base + 1 + 1000 * 128 + 128)
+
+
+def sandbox_processes() -> list[str]:
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            status = (d / "status").read_text()
+        except OSError:
+            continue
+        uid = int(next(l for l in status.splitlines() if l.startswith("Uid:")).split()[1])
+        if uid in UID_RANGE:
+            found.append(f"{d.name} uid={uid} {status.splitlines()[0]}")
+    return found
+
+
+def run_program(language: str, program: str, test: str = "", timeout_s: float = 3.0,
+                config: api.ExecConfig = CONFIG, **fields) -> api.ExecResult:
+    tid = {"python": "Python/0", "js": "JavaScript/0", "java": "Java/0", "cpp": "CPP/0", "go": "Go/0",
+           "rust": "Rust/0"}[language]
+    problem = {"task_id": tid, "prompt": "", "declaration": "", "canonical_solution": "", "buggy_solution": "",
+               "entry_point": "f", "test": test, **fields}
+    req = api.ExecRequest(language=language, task_id=tid, program=program)
+    [res] = engine.run_with_timeouts([req], {tid: problem}, config, [timeout_s])
+    return res
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers():
+    assert sandbox_processes() == []
+    yield
+    assert sandbox_processes() == [], "sandboxed processes survived their sample"
+
+
+def test_fork_bomb_hits_the_process_limit_and_is_contained():
+    before = len([p for p in os.listdir("/proc") if p.isdigit()])
+    res = run_program("python", "import os\nwhile True:\n    os.fork()\n", timeout_s=10)
+    assert not res.passed
+    assert res.status == api.STATUS_RUNTIME_ERROR, res
+    assert "Resource temporarily unavailable" in res.detail  # fork failed with EAGAIN: RLIMIT_NPROC held
+    after = len([p for p in os.listdir("/proc") if p.isdigit()])
+    assert after < before + 20  # the host's process table is back to normal
+    assert os.system("true") == 0  # and the host can still fork
+
+
+def test_fork_bomb_that_survives_fork_failures_is_killed_at_the_timeout():
+    code = "import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.01)\n"
+    t0 = time.monotonic()
+    res = run_program("python", code, timeout_s=3)
+    assert res.status == api.STATUS_TIMEOUT and not res.passed
+    assert time.monotonic() - t0 < 15
+
+
+def test_endless_output_is_cut_at_the_output_limit():
+    res = run_program("python", "while True:\n    print('x' * 1000)\n", timeout_s=20)
+    assert res.status == api.STATUS_OUTPUT_LIMIT and not res.passed
+    assert res.duration_s < 10
+    assert len(res.detail) <= CONFIG.detail_chars + 400
+
+
+def test_sleeping_forever_times_out_at_the_sample_timeout():
+    res = run_program("python", "import time\ntime.sleep(10**6)\n", timeout_s=2)
+    assert res.status == api.STATUS_TIMEOUT and not res.passed
+    assert 1.9 <= res.duration_s < 4.0
+
+
+def test_timeout_kills_daemonised_grandchildren():
+    code = ("import os, time\n"
+            "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(1000)\n    os._exit(0)\n"
+            "time.sleep(1000)\n")
+    res = run_program("python", code, timeout_s=2)
+    assert res.status == api.STATUS_TIMEOUT
+    # no_leftovers checks that the grandchild (own session, reparented) is gone too
+
+
+def test_background_process_of_a_passing_program_does_not_survive():
+    code = "import subprocess\nsubprocess.Popen(['sleep', '1000'], start_new_session=True)\n"
+    res = run_program("python", code)
+    assert res.status == api.STATUS_PASSED
+
+
+def test_reading_stdin_gets_eof():
+    res = run_program("python", "x = input()\n")
+    assert res.status == api.STATUS_RUNTIME_ERROR and "EOFError" in res.detail
+    res = run_program("python", "import sys\nassert sys.stdin.read() == ''\n")
+    assert res.status == api.STATUS_PASSED
+
+
+def test_writing_outside_its_folder_fails_and_leaves_the_host_untouched(tmp_path):
+    repo_target = Path(__file__).resolve().parent / f"sandbox-escape-{os.getpid()}.txt"
+    shared = tmp_path / "world-writable"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    host_tmp = Path("/tmp") / f"octopack-escape-{os.getpid()}"
+    code = (
+        "import os\nerrors = []\n"
+        f"for target in [{str(repo_target)!r}, {str(shared / 'x')!r}, '/etc/octopack-escape', '/usr/bin/octopack-escape']:\n"
+        "    try:\n        open(target, 'w').write('pwned')\n    except OSError as e:\n        errors.append(e.strerror)\n"
+        # /tmp is private to the sample: writing there works but never reaches the host's /tmp.
+        f"open({str(host_tmp)!r}, 'w').write('private')\n"
+        "print(errors)\nassert len(errors) == 4, errors\n"
+        "open('/root/x', 'w')\n"
+    )
+    res = run_program("python", code)
+    assert res.status == api.STATUS_RUNTIME_ERROR and not res.passed
+    # repo: read-only mount; the host's world-writable dir does not exist in the sample's private /tmp;
+    # /etc and /usr: read-only mounts (and not writable for the sample's uid anyway); /root: hidden.
+    assert "['Read-only file system', 'No such file or directory', 'Read-only file system', " \
+           "'Read-only file system']" in res.detail, res.detail
+    assert "Permission denied: '/root/x'" in res.detail
+    assert not repo_target.exists() and not (shared / "x").exists() and not host_tmp.exists()
+    assert not Path("/etc/octopack-escape").exists() and not Path("/usr/bin/octopack-escape").exists()
+
+
+def test_unprivileged_no_secrets_no_host_environment(monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t-for-test")
+    code = ("import os\nassert os.getuid() != 0 and os.getgid() != 0\n"
+            "assert 'AWS_SECRET_ACCESS_KEY' not in os.environ\n"
+            "assert os.listdir('/root') == [] or set(os.listdir('/root')) <= {'.cache', '.pyenv', '.rustup', '.cargo'}\n"
+            "try:\n    open('/etc/shadow').read()\n    raise SystemExit('read /etc/shadow')\nexcept PermissionError:\n    pass\n"
+            "assert os.getpid() < 10  # own pid namespace\n")
+    res = run_program("python", code)
+    assert res.status == api.STATUS_PASSED, res.detail
+
+
+def test_no_network_not_even_the_hosts_loopback():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(4)
+    port = srv.getsockname()[1]
+    accepted = []
+
+    def accept():
+        try:
+            accepted.append(srv.accept())
+        except OSError:
+            pass
+
+    t = threading.Thread(target=accept)
+    t.start()
+    code = ("import socket\nerrs = []\n"
+            f"for addr in [('127.0.0.1', {port}), ('1.1.1.1', 80), ('8.8.8.8', 53)]:\n"
+            "    try:\n        socket.create_connection(addr, timeout=2)\n    except OSError as e:\n        errs.append(str(e))\n"
+            "print(errs)\nassert len(errs) == 3\n"
+            "socket.create_connection(('1.1.1.1', 443), timeout=2)\n")
+    res = run_program("python", code, timeout_s=10)
+    t.join()
+    srv.close()
+    assert accepted == []  # nothing reached the host
+    assert res.status == api.STATUS_RUNTIME_ERROR and not res.passed
+    assert "Network is unreachable" in res.detail
+
+
+def test_unbounded_memory_python():
+    res = run_program("python", "x = []\nwhile True:\n    x.append(bytearray(10**7))\n", timeout_s=20)
+    assert res.status == api.STATUS_MEMORY_LIMIT and not res.passed
+    assert res.duration_s < 15
+
+
+def test_unbounded_memory_cpp():
+    prog = "#include<vector>\nint main(){ std::vector<char*> v; while (true) { char* p = new char[10000000]; p[0]=1; v.push_back(p);} }\n"
+    res = run_program("cpp", prog, timeout_s=20)
+    assert res.status == api.STATUS_MEMORY_LIMIT, res
+
+
+def test_unbounded_memory_java():
+    prog = ("import java.util.*;\npublic class Main { public static void main(String[] a) {\n"
+            "  List<long[]> l = new ArrayList<>(); while (true) l.add(new long[1000000]); } }\n")
+    res = run_program("java", prog, timeout_s=20)
+    assert res.status == api.STATUS_MEMORY_LIMIT, res
+
+
+def test_unbounded_memory_js():
+    prog = "const a = []; while (true) { a.push(new Array(1000000).fill(1.5)); }\n"
+    res = run_program("js", prog, timeout_s=30)
+    assert res.status == api.STATUS_MEMORY_LIMIT, res
+
+
+def test_huge_file_hits_the_file_size_limit():
+    cfg = CONFIG.model_copy(update={"max_file_size_mb": 2})
+    res = run_program("python", "with open('big', 'wb') as f:\n    f.write(b'x' * (5 * 2**20))\n", config=cfg)
+    assert res.status == api.STATUS_FILE_SIZE_LIMIT and not res.passed
+
+
+def test_a_sample_cannot_fake_a_sandbox_failure():
+    # The helper reports its own setup errors on a private fd; a program printing the same text is a sample.
+    res = run_program("python", "import sys\nsys.stderr.write('octobox: unshare failed\\n')\nsys.exit(125)\n")
+    assert res.status == api.STATUS_RUNTIME_ERROR
