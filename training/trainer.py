@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def _quiet_libraries(is_main: bool) -> None:
+    import warnings
+
+    # DeepSpeed's ZeRO calls a torch collective that torch marks deprecated, once per step
+    warnings.filterwarnings("ignore", message=r".*all_gather_into_tensor.*deprecated", category=FutureWarning)
     for name in ("DeepSpeed", "deepspeed", "torch.distributed", "transformers"):
         logging.getLogger(name).setLevel(logging.WARNING if is_main else logging.ERROR)
     if not is_main:
