@@ -342,11 +342,10 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
                .withColumn("drop_reason", final("drop_reasons", "exact_commit_dup_of", "exact_content_dup_of",
                                                 "decont_hit", "near_dup_of"))
                .withColumn("drop_stage", stage_map[F.col("drop_reason")])
-               .withColumn("keep", F.col("drop_reason").isNull())
-               .withColumn("_bytes", _bytes_col()))
-    staged_scored = stage_table(allrows.drop("_bytes"), out_root, unit, SCORED_TABLE)
+               .withColumn("keep", F.col("drop_reason").isNull()))
+    staged_scored = stage_table(allrows, out_root, unit, SCORED_TABLE)
     scored_df = spark.read.parquet(to_s3a(staged_scored)) if storage.list_files(staged_scored, ".parquet") \
-        else allrows.drop("_bytes").limit(0)
+        else allrows.limit(0)
 
     # ---- commitpackft
     sc.setJobDescription("octopack ft: write commitpackft")
