@@ -267,7 +267,17 @@ def bench_spark(docs: list[str], n_rows: int) -> dict:
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from octopack_spark.ft.dedup.shingles import document_text
+
     rows, planted = commit_rows(docs, n_rows)
+    by_id = {r["row_id"]: r for r in rows}
+
+    def doc(rid):
+        r = by_id[rid]
+        return document_text("change", r["subject"], r["old_contents"], r["new_contents"])
+
+    thr = MinHashConfig().threshold
+    eligible = [(a, b) for a, b in planted if true_jaccard(doc(a), doc(b)) >= thr]
     mb = sum(len(r["old_contents"].encode()) + len(r["new_contents"].encode()) for r in rows) / 1e6
     spark = get_spark(SparkConfig(master="local[2]", app_name="minhash-bench",
                                   conf={"spark.sql.shuffle.partitions": "8"}))
@@ -276,21 +286,22 @@ def bench_spark(docs: list[str], n_rows: int) -> dict:
         near_dedup(df.limit(50), MinHashConfig())  # warm-up: JVM JIT and Python workers
         res = {}
         print(f"\n3. Whole near-dedup stage on Spark local[2] ({os.cpu_count()} cores): {len(rows)} commit rows, "
-              f"{mb:.1f} MB of contents, document=change, {len(planted)} planted forks and edited copies")
+              f"{mb:.1f} MB of contents, document=change, {len(planted)} planted forks and edited copies, "
+              f"{len(eligible)} of them with true Jaccard >= {thr} (the others are rightly kept apart)")
         print(f"   {'backend':12s} {'wall s':>8s} {'rows/s':>8s} {'rows/s/core':>11s} {'sig s':>7s} "
-              f"{'cc rounds':>9s} {'dups':>6s} {'planted found':>13s} {'vs baseline':>11s}")
+              f"{'cc rounds':>9s} {'dups':>6s} {'recall':>8s} {'vs baseline':>11s}")
         for backend in ("datasketch", "rensa"):
             t0 = time.perf_counter()
             out, st = near_dedup(df, MinHashConfig(backend=backend))
             ann = {r.row_id: r.near_dup_cluster for r in
                    out.select("row_id", "near_dup_cluster").where("near_dup_cluster is not null").collect()}
             w = time.perf_counter() - t0
-            found = sum(1 for a, b in planted if a in ann and ann[a] == ann.get(b))
-            res[backend] = {"wall": w, "rows_per_s": len(rows) / w, "stats": st, "planted_found": found}
+            found = sum(1 for a, b in eligible if a in ann and ann[a] == ann.get(b))
+            res[backend] = {"wall": w, "rows_per_s": len(rows) / w, "stats": st, "recall": found / max(1, len(eligible))}
             base = res["datasketch"]["wall"]
             print(f"   {backend:12s} {w:8.1f} {len(rows) / w:8.0f} {len(rows) / w / 2:11.0f} "
                   f"{st['seconds']['signatures']:7.1f} {st['cc_iterations']:9d} {st['duplicates']:6d} "
-                  f"{f'{found}/{len(planted)}':>13s} {base / w:10.1f}x")
+                  f"{found / max(1, len(eligible)):8.3f} {base / w:10.1f}x")
         return res
     finally:
         spark.stop()

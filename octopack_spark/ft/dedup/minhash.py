@@ -26,29 +26,32 @@ def _signature_batches(cfg: MinHashConfig, has_diff: bool):
     """The mapInArrow function: Arrow batches of rows -> batches of (row_id, sig, ntok)."""
     ngram, num_perm, seed = cfg.ngram_size, cfg.num_perm, cfg.seed
     mode, ctx, lower, backend, min_tok = cfg.document, cfg.context_lines, cfg.lowercase, cfg.backend, cfg.min_tokens
+    batch_rows = cfg.batch_rows
 
-    def fn(batches):
+    def one(b):
         import numpy as np
         import pyarrow as pa
 
-        from octopack_spark.ft.dedup.shingles import document_text, tokens
+        from octopack_spark.ft.dedup.shingles import document_text
         from octopack_spark.ft.dedup.signatures import signatures
 
-        for b in batches:
-            d = b.to_pydict()
-            n = b.num_rows
-            diffs = d["diff"] if has_diff else [None] * n
-            texts = [document_text(mode, d["subject"][i], d["old_contents"][i], d["new_contents"][i],
-                                   diffs[i], ctx) for i in range(n)]
-            sig, valid = signatures(texts, ngram_size=ngram, num_perm=num_perm, seed=seed,
-                                    min_tokens=min_tok, lowercase=lower, backend=backend)
-            ntok = [len(tokens(t, lower)) if t else 0 for t in texts]
-            flat = pa.array(sig.astype(np.int32).reshape(-1))
-            offsets = pa.array(np.arange(0, (n + 1) * num_perm, num_perm, dtype=np.int32))
-            sig_col = pa.ListArray.from_arrays(offsets, flat, mask=pa.array(~valid))
-            yield pa.RecordBatch.from_arrays(
-                [pa.array(d["row_id"], pa.string()), sig_col, pa.array(ntok, pa.int32())],
-                names=["row_id", "sig", "ntok"])
+        d = b.to_pydict()
+        n = b.num_rows
+        diffs = d["diff"] if has_diff else [None] * n
+        texts = [document_text(mode, d["subject"][i], d["old_contents"][i], d["new_contents"][i], diffs[i], ctx)
+                 for i in range(n)]
+        sig, valid, ntok = signatures(texts, ngram_size=ngram, num_perm=num_perm, seed=seed, min_tokens=min_tok,
+                                      lowercase=lower, backend=backend, return_counts=True)
+        flat = pa.array(sig.astype(np.int32).reshape(-1))
+        offsets = pa.array(np.arange(0, (n + 1) * num_perm, num_perm, dtype=np.int32))
+        sig_col = pa.ListArray.from_arrays(offsets, flat, mask=pa.array(~valid))
+        return pa.RecordBatch.from_arrays([pa.array(d["row_id"], pa.string()), sig_col, pa.array(ntok, pa.int32())],
+                                          names=["row_id", "sig", "ntok"])
+
+    def fn(batches):
+        for whole in batches:
+            for off in range(0, whole.num_rows, batch_rows):  # bound memory: batch_rows texts at a time
+                yield one(whole.slice(off, batch_rows))
 
     return fn
 
@@ -65,16 +68,16 @@ def compute_signatures(df, cfg: MinHashConfig):
 
 def candidate_edges(sigs, bands: int, rows: int):
     """[src, dst] star edges of every LSH bucket (member -> smallest row_id of the bucket)."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     banded = (sigs.where(F.col("sig").isNotNull())
               .select("row_id", "sig", F.explode(F.sequence(F.lit(0), F.lit(bands - 1))).alias("band"))
               .select("row_id", "band",
                       F.xxhash64(F.col("band"), F.slice("sig", F.col("band") * rows + 1, rows)).alias("key")))
-    w = Window.partitionBy("band", "key")
-    edges = (banded.select("row_id", F.min("row_id").over(w).alias("root"))
-             .where(F.col("row_id") != F.col("root"))
+    # One aggregate per bucket (a hash aggregate, no per-bucket row buffering), only buckets of >= 2 rows.
+    roots = (banded.groupBy("band", "key").agg(F.min("row_id").alias("root"), F.count("*").alias("n"))
+             .where(F.col("n") > 1).drop("n"))
+    edges = (banded.join(roots, ["band", "key"]).where(F.col("row_id") != F.col("root"))
              .select(F.col("row_id").alias("src"), F.col("root").alias("dst")).distinct())
     return edges
 

@@ -109,29 +109,35 @@ def _datasketch_signature(text: str, n: int, lowercase: bool, num_perm: int, see
 
 def signatures(texts: Sequence[str | None], *, ngram_size: int, num_perm: int, seed: int,
                min_tokens: int = 1, lowercase: bool = False, backend: str = "rensa",
-               perms: Permutations | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Signatures (n, num_perm) uint32 and a bool mask of documents that got one."""
+               perms: Permutations | None = None, return_counts: bool = False):
+    """Signatures (n, num_perm) uint32 and a bool mask of documents that got one (plus, with
+    `return_counts`, each document's token count)."""
     valid = np.zeros(len(texts), dtype=bool)
+    counts = np.zeros(len(texts), dtype=np.int64)
     if backend in ("numpy", "rensa"):
         sh = []
         for i, t in enumerate(texts):
             tok = token_hashes(t, lowercase) if t else np.empty(0, dtype=np.uint64)
+            counts[i] = len(tok)
             if len(tok) >= min_tokens and len(tok) > 0:
                 valid[i] = True
                 sh.append(shingle_hashes(tok, ngram_size))
             else:
                 sh.append(np.empty(0, dtype=np.uint64))
         if backend == "rensa":
-            return rensa_signatures(sh, num_perm, seed), valid
-        return numpy_signatures(sh, perms or Permutations.make(num_perm, seed)), valid
+            sig = rensa_signatures(sh, num_perm, seed)
+        else:
+            sig = numpy_signatures(sh, perms or Permutations.make(num_perm, seed))
+        return (sig, valid, counts) if return_counts else (sig, valid)
     if backend != "datasketch":
         raise ValueError(f"unknown MinHash backend {backend!r} (expected rensa, numpy or datasketch)")
     out = np.full((len(texts), num_perm), 0xFFFFFFFF, dtype=np.uint32)
     for i, t in enumerate(texts):
-        if t and len(tokens(t, lowercase)) >= min_tokens:
+        counts[i] = len(tokens(t, lowercase)) if t else 0
+        if counts[i] >= min_tokens and counts[i] > 0:
             valid[i] = True
             out[i] = _datasketch_signature(t, ngram_size, lowercase, num_perm, seed)
-    return out, valid
+    return (out, valid, counts) if return_counts else (out, valid)
 
 
 def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:

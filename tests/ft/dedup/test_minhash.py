@@ -63,7 +63,8 @@ def test_backends_short_documents_and_no_verification(spark):
     rows.append(make_row("tiny/a", sha("t1"), "t.py", "x = 1\n", "x = 2\n", "Fix x"))
     rows.append(make_row("tiny/b", sha("t2"), "t.py", "x = 1\n", "x = 2\n", "Fix x"))
     df = spark.createDataFrame(to_table(rows))
-    for cfg in (MinHashConfig(backend="numpy"), MinHashConfig(verify_candidates=False, num_perm=128)):
+    # batch_rows=3: every Arrow batch is hashed in several slices
+    for cfg in (MinHashConfig(backend="numpy", batch_rows=3), MinHashConfig(verify_candidates=False, num_perm=128)):
         out, stats = near_dedup(df, cfg)
         got, n = clusters_of(out)
         assert n == len(rows)
