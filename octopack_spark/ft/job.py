@@ -23,7 +23,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from octopack_spark import code_version
 from octopack_spark.config import PipelineConfig
@@ -49,7 +49,6 @@ from octopack_spark.storage.publish import completed_units, discard_staging, pub
 log = logging.getLogger(__name__)
 
 SQL1_REASONS = tuple(r.name for r in RULES if r.stage == "sql1")
-ANNOTATION_COLUMNS = {reason: col for reason, (_stage, col) in ANNOTATION_STEPS.items()}
 
 
 @dataclass
