@@ -1,5 +1,6 @@
 import glob
 import os
+import shutil
 import subprocess
 import sysconfig
 from pathlib import Path
@@ -79,17 +80,20 @@ def test_first_hit_is_deterministic(problems, index):
 
 
 def _real_code(limit):
-    stdlib = sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py"))[:limit]
-    goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True).stdout.strip()
-    go = sorted(glob.glob(os.path.join(goroot, "src", "**", "*.go"), recursive=True))[:limit]
-    cpp = sorted(glob.glob("/usr/include/c++/12/**/*", recursive=True))[:limit]
+    """CPython's stdlib (always there), plus Go's stdlib and libstdc++ headers when installed."""
+    stdlib = sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py"))[: 2 * limit]
+    go = []
+    if shutil.which("go"):
+        goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True).stdout.strip()
+        go = sorted(glob.glob(os.path.join(goroot, "src", "**", "*.go"), recursive=True))[:limit]
+    cpp = sorted(glob.glob("/usr/include/c++/*/**/*", recursive=True))[:limit]
     return [p for p in list(stdlib) + go + cpp if os.path.isfile(p)]
 
 
 def test_no_false_positives_on_real_code(index):
     hits = []
     n = 0
-    for p in _real_code(400):
+    for p in _real_code(350):
         try:
             text = Path(p).read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -98,7 +102,7 @@ def test_no_false_positives_on_real_code(index):
         r = index.match([text])
         if r:
             hits.append((p, r))
-    assert n > 900
+    assert n >= 650
     assert hits == []
 
 
