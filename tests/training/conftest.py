@@ -23,6 +23,20 @@ def ft_dataset(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def trainer_dataset(ft_dataset, tmp_path_factory) -> Path:
+    """Data for the end-to-end training runs: the synthetic dataset, or a copy of a real
+    `octopack mine` + `octopack ft` output root when OCTOPACK_TEST_FT_DATASET names one."""
+    import shutil
+
+    real = os.environ.get("OCTOPACK_TEST_FT_DATASET")
+    if not real:
+        return ft_dataset
+    dst = tmp_path_factory.mktemp("real-ft") / "ft"
+    shutil.copytree(real, dst, ignore=shutil.ignore_patterns("_tokenized", "_staging"))
+    return dst
+
+
+@pytest.fixture(scope="session")
 def oasst_jsonl(tmp_path_factory) -> Path:
     p = tmp_path_factory.mktemp("oasst") / "oasst.jsonl"
     write_instruction_jsonl(str(p), 20)

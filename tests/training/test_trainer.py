@@ -1,6 +1,7 @@
 """End-to-end training runs (real processes, real DeepSpeed on CPU with gloo):
 
-- a 2-process ZeRO-2 run over CommitPackFT shards, started as `octopack train --nproc 2` (the
+- a 2-process ZeRO-2 run over CommitPackFT shards (synthetic, or a real `octopack ft` output root
+  named by OCTOPACK_TEST_FT_DATASET; see tests/training/conftest.py), started as `octopack train --nproc 2` (the
   deepspeed launcher), in which the loss falls and whose HF export loads and generates;
 - the same run killed with SIGKILL after its step-4 checkpoint and started again: the resumed run
   logs exactly the uninterrupted run's losses, learning rates, gradient norms and token counts for
@@ -50,10 +51,10 @@ def env() -> dict:
 
 
 @pytest.fixture(scope="module")
-def reference_run(ft_dataset, oasst_jsonl, tmp_path_factory):
+def reference_run(trainer_dataset, oasst_jsonl, tmp_path_factory):
     """The uninterrupted 2-process ZeRO-2 run."""
     out = tmp_path_factory.mktemp("ref") / "run"
-    r = subprocess.run(train_cmd(ft_dataset, out, oasst_jsonl, "--nproc", "2"), env=env(), cwd=ROOT,
+    r = subprocess.run(train_cmd(trainer_dataset, out, oasst_jsonl, "--nproc", "2"), env=env(), cwd=ROOT,
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
     return out
@@ -101,9 +102,9 @@ def test_export_loads_with_transformers_and_generates(reference_run):
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_with_the_same_loss_curve(reference_run, ft_dataset, oasst_jsonl, tmp_path):
+def test_killed_run_resumes_with_the_same_loss_curve(reference_run, trainer_dataset, oasst_jsonl, tmp_path):
     out = tmp_path / "run"
-    cmd = train_cmd(ft_dataset, out, oasst_jsonl, "--nproc", "2")
+    cmd = train_cmd(trainer_dataset, out, oasst_jsonl, "--nproc", "2")
     proc = subprocess.Popen(cmd, env=env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     log = out / "logs" / "train_log.csv"

@@ -1,0 +1,180 @@
+"""Training throughput and MFU: packed sequences against the unpacked baseline, side by side.
+
+    .venv/bin/python benchmarks/train_bench.py                   # reduced CPU form (a few minutes)
+    .venv/bin/python benchmarks/train_bench.py --preset gpu-1b   # ~1B Llama, bf16, seq 2048, 1 GPU
+    bash benchmarks/train_bench_gpu.sh                           # the same, with GPU checks
+
+Every run trains with `python -m training` (the real trainer: DeepSpeed ZeRO-2, data pipeline,
+tokenized cache) on a synthetic CommitPackFT-layout dataset, in a fresh process, for a fixed number
+of optimizer steps; the first `--warmup` steps are left out of the figures. Reported per run:
+- useful tokens/s: non-padding tokens per second (what the model learns from),
+- processed tokens/s: every position computed, padding included,
+- MFU: FLOPs per token (6N + 12*L*d*T, see training/metrics.py) x processed tokens/s / peak,
+and ratios against the baseline (`packing.mode=none`: one sample per sequence, padded; what a
+trainer without packing does). Peak FLOP/s: the GPU table, or on CPU the best of short GEMM trials
+measured by each run at start-up (printed), since the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PRESETS = {
+    # A ~4.5M-parameter Llama: small enough for a shared 2-core CPU, big enough that matmuls dominate.
+    "cpu": {
+        "config": "tiny-cpu",
+        "rows": {"Python": 240, "JavaScript": 160, "Go": 120},
+        "steps": 16,
+        "warmup": 4,
+        "nproc": 1,
+        "sets": ["tokenize.seq_len=512", "train.micro_batch_size=4", "train.grad_accum=1",
+                 "model.config={hidden_size: 256, intermediate_size: 704, num_hidden_layers: 4, "
+                 "num_attention_heads: 4, num_key_value_heads: 4}",
+                 "train.precision=fp32", "checkpoint.every_steps=100000", "export.enabled=false"],
+    },
+    # ~1.02B-parameter Llama (training/configs/llama-1b-gpu.yaml), bf16, seq 2048, 4 sequences per step.
+    "gpu-1b": {
+        "config": "llama-1b-gpu",
+        "rows": {"Python": 3000, "JavaScript": 2000, "Go": 1500},
+        "steps": 30,
+        "warmup": 8,
+        "nproc": 1,
+        "sets": ["train.micro_batch_size=4", "train.grad_accum=1", "checkpoint.every_steps=100000",
+                 "export.enabled=false", "log.every_steps=1"],
+    },
+}
+MODES = ["none", "whole", "split"]
+
+
+def machine() -> str:
+    import psutil
+    import torch
+
+    cpu = platform.processor() or "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    import deepspeed
+    import transformers
+
+    return (f"machine: {cores} cores, {cpu}, {psutil.virtual_memory().total / 2**30:.1f} GiB RAM, GPU: {gpu}, "
+            f"load avg {os.getloadavg()[0]:.1f}\n"
+            f"software: torch {torch.__version__}, deepspeed {deepspeed.__version__}, "
+            f"transformers {transformers.__version__}, python {platform.python_version()}")
+
+
+def run_one(preset: dict, data: str, out: Path, mode: str, steps: int, extra: list[str]) -> dict:
+    from training.metrics import read_log
+
+    cmd = [sys.executable, "-m", "training", "--config", preset["config"], "--data", data, "--output", str(out),
+           "--max-steps", str(steps), "--set", "log.progress=false", "--set", f"packing.mode={mode}"]
+    for s in preset["sets"] + extra:
+        cmd += ["--set", s]
+    if preset["nproc"] > 1:
+        cmd += ["--nproc", str(preset["nproc"])]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"run {mode} failed:\n{r.stderr[-4000:]}")
+    rows = read_log(str(out / "logs" / "train_log.csv"))
+    summary = json.loads((out / "train_summary.json").read_text())
+    timed = rows[preset["warmup"]:]
+    t = sum(r["step_time_s"] for r in timed)
+    useful = timed[-1]["tokens"] - rows[preset["warmup"] - 1]["tokens"] if preset["warmup"] else timed[-1]["tokens"]
+    cfg = summary["config"]
+    per_step = cfg["train"]["micro_batch_size"] * cfg["train"]["grad_accum"] * cfg["tokenize"]["seq_len"] \
+        * summary["world_size"]
+    processed = per_step * len(timed)
+    fpt, peak = summary["flops_per_token"], summary["peak_flops_per_device"]
+    return {
+        "mode": mode,
+        "useful_tok_s": useful / t,
+        "processed_tok_s": processed / t,
+        "padding": 1 - useful / processed,
+        "mfu": fpt * processed / t / (peak * summary["world_size"]),
+        "step_s": t / len(timed),
+        "final_loss": rows[-1]["loss"],
+        "params_m": summary["params"]["total"] / 1e6,
+        "peak": peak,
+        "peak_src": summary["peak_flops_source"],
+    }
+
+
+def prepare_tokens(preset: dict, data: str, tmp: str, extra: list[str]) -> str:
+    """One tokenizer for all runs, and every unit tokenized into the cache up front, so no run pays
+    for tokenization and the runs differ only in packing."""
+    from octopack_spark.storage.fs import Storage
+    from training.config import load_train_config
+    from training.data.pipeline import build_pipeline
+    from training.model import corpus_texts, load_tokenizer, train_bpe_tokenizer
+
+    cfg = load_train_config(preset["config"], overrides={"data.path": data}, sets=preset["sets"] + extra)
+    t = cfg.tokenizer.train
+    tok_dir = os.path.join(tmp, "tokenizer")
+    train_bpe_tokenizer(corpus_texts(cfg, Storage(), t.max_rows), t.vocab_size, t.min_frequency).save_pretrained(tok_dir)
+    tok = load_tokenizer(tok_dir)
+    stream = build_pipeline(cfg, tok, Storage(), 0, 1).streams[0]
+    for unit in stream.units:
+        stream.load(unit)
+    return tok_dir
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu")
+    ap.add_argument("--steps", type=int, help="optimizer steps per run (default: the preset's)")
+    ap.add_argument("--modes", default=",".join(MODES), help="packing modes; the first is the baseline")
+    ap.add_argument("--set", action="append", default=[], help="extra config overrides for every run")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    preset = PRESETS[args.preset]
+    steps = args.steps or preset["steps"]
+    modes = args.modes.split(",")
+    print(machine())
+    from training.synthetic import write_commitpackft_dataset
+
+    with tempfile.TemporaryDirectory(prefix="train-bench-") as tmp:
+        data = os.path.join(tmp, "ft")
+        info = write_commitpackft_dataset(data, preset["rows"], files_per_lang=4, row_group_size=64)
+        print(f"preset {args.preset}: config {preset['config']}, {steps} steps ({preset['warmup']} warm-up steps "
+              f"not timed), {preset['nproc']} process(es), data {info['rows']} synthetic CommitPackFT rows")
+        tok_dir = prepare_tokens(preset, data, tmp, args.set)
+        results = []
+        for mode in modes:
+            res = run_one(preset, data, Path(tmp) / f"run-{mode}", mode, steps, args.set + [f"tokenizer.path={tok_dir}"])
+            results.append(res)
+            print(f"  ran packing={mode}: {res['step_s']:.3f} s/step", flush=True)
+    base = results[0]
+    print(f"\nmodel {base['params_m']:.1f}M params; peak {base['peak']:.3g} FLOP/s per device ({base['peak_src']})")
+    hdr = f"{'packing':<8} {'useful tok/s':>13} {'processed tok/s':>16} {'padding':>8} {'MFU':>7} {'s/step':>8} " \
+          f"{'final loss':>10} {'useful x':>9} {'MFU x':>7}"
+    print(hdr)
+    print("-" * len(hdr))
+    for r in results:
+        tag = " (baseline)" if r is base else ""
+        print(f"{r['mode']:<8} {r['useful_tok_s']:>13.0f} {r['processed_tok_s']:>16.0f} {r['padding']:>8.1%} "
+              f"{r['mfu']:>7.2%} {r['step_s']:>8.3f} {r['final_loss']:>10.4f} "
+              f"{r['useful_tok_s'] / base['useful_tok_s']:>9.2f} {r['mfu'] / base['mfu']:>7.2f}{tag}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"preset": args.preset, "steps": steps, "results": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
