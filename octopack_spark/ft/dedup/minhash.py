@@ -108,6 +108,7 @@ def near_dedup(df, cfg: MinHashConfig):
 
     t0 = time.perf_counter()
     bands, rows = resolve_bands_rows(cfg)
+    columns = df.columns  # the output keeps exactly these, plus the two annotations
     df = with_survivor_columns(df)
     sigs = compute_signatures(df, cfg).localCheckpoint(eager=True)
     counts = sigs.agg(F.count("*").alias("n"), F.countDistinct("row_id").alias("ids"),
@@ -136,7 +137,7 @@ def near_dedup(df, cfg: MinHashConfig):
              .localCheckpoint(eager=True))
     agg = annot.agg(F.count("*").alias("in_clusters"), F.countDistinct("near_dup_cluster").alias("clusters"),
                     F.count("near_dup_of").alias("dups")).first()
-    out = df.join(annot, "row_id", "left").select(*df.columns, "near_dup_cluster", "near_dup_of")
+    out = df.join(annot, "row_id", "left").select(*columns, "near_dup_cluster", "near_dup_of")
     t_end = time.perf_counter()
     stats = {
         "stage": "near_dedup",

@@ -73,10 +73,15 @@ def test_backends_short_documents_and_no_verification(spark):
     assert stats["candidate_edges"] == stats["verified_edges"]
 
 
-def test_missing_row_id_and_duplicate_ids_are_errors(spark):
-    rows, _ = planted_dataset(n_base=4)
+def test_missing_row_id_duplicate_ids_and_narrow_frames(spark):
+    rows, expected = planted_dataset(n_base=4)
     df = spark.createDataFrame(to_table(rows))
     with pytest.raises(ValueError, match="row_id"):
         near_dedup(df.drop("row_id"), MinHashConfig())
     with pytest.raises(ValueError, match="unique row_id"):
         near_dedup(df.unionByName(df.limit(1)), MinHashConfig())
+    # a narrowed frame (no survivor columns): works, and adds nothing but the two annotations
+    narrow = df.select("row_id", "subject", "old_contents", "new_contents")
+    out, _ = near_dedup(narrow, MinHashConfig())
+    assert out.columns == narrow.columns + ["near_dup_cluster", "near_dup_of"]
+    assert out.where("near_dup_of is not null").count() == sum(len(m) - 1 for m in expected.values())
