@@ -10,12 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from evaluation.backends.base import SamplingParams
 from evaluation.execution.api import ExecConfig
-from octopack_spark.config import ConfigError, SparkConfig
+from octopack_spark.config import SparkConfig, build_model, read_yaml_mapping
 
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
 
@@ -60,51 +59,8 @@ class EvalConfig(_Section):
     exec: ExecConfig = Field(default_factory=ExecConfig)
 
 
-def _parse_scalar(text: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
-def _set_path(d: dict, dotted: str, value: Any) -> None:
-    *parents, last = dotted.split(".")
-    cur = d
-    for part in parents:
-        nxt = cur.setdefault(part, {})
-        if not isinstance(nxt, dict):
-            raise ConfigError(f"--set {dotted}: '{part}' is not a section")
-        cur = nxt
-    cur[last] = value
-
-
 def load_eval_config(path: Optional[str] = None, overrides: Optional[dict[str, Any]] = None,
                      sets: Optional[list[str]] = None) -> EvalConfig:
-    """YAML file (a path or a name in evaluation/configs), then `overrides` ({"generation.n": 5}), then --set."""
-    raw: dict[str, Any] = {}
-    if path:
-        p = Path(path)
-        if not p.is_file() and (CONFIGS_DIR / f"{path}.yaml").is_file():
-            p = CONFIGS_DIR / f"{path}.yaml"
-        if not p.is_file():
-            raise ConfigError(f"eval config not found: {path} (built-in: "
-                              f"{', '.join(sorted(x.stem for x in CONFIGS_DIR.glob('*.yaml')))})")
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise ConfigError(f"eval config {p} is not valid YAML: {e}") from e
-        if not isinstance(raw, dict):
-            raise ConfigError(f"eval config {p} must hold a mapping of sections")
-    for item in sets or []:
-        if "=" not in item:
-            raise ConfigError(f"--set expects section.field=value, got {item!r}")
-        k, v = item.split("=", 1)
-        _set_path(raw, k.strip(), _parse_scalar(v))
-    for k, v in (overrides or {}).items():
-        if v is not None:
-            _set_path(raw, k, v)
-    try:
-        return EvalConfig.model_validate(raw)
-    except ValidationError as e:
-        lines = [f"  {'.'.join(str(x) for x in err['loc'])}: {err['msg']}" for err in e.errors()]
-        raise ConfigError(f"invalid eval configuration{f' in {path}' if path else ''}:\n" + "\n".join(lines)) from None
+    """YAML file (a path or a name in evaluation/configs), then --set, then `overrides` ({"generation.n": 5})."""
+    raw = read_yaml_mapping(path, "eval config", CONFIGS_DIR) if path else {}
+    return build_model(EvalConfig, raw, overrides, sets, what="eval configuration", source=path)

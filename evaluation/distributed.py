@@ -17,9 +17,6 @@ local and `SparkConfig.ship_library` is on, the package is zipped and added with
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-import zipfile
 from typing import Callable, Mapping, Optional, Sequence
 
 from evaluation.execution.api import ExecConfig, ExecRequest, ExecResult
@@ -60,25 +57,6 @@ def run_chunk(chunk: Chunk, problems: Mapping[str, Mapping], config_json: str,
         raise RuntimeError(f"execute returned {len(results)} results for {len(reqs)} requests")
     return [(pos, res.to_dict() if hasattr(res, "to_dict") else dict(res.__dict__))
             for (pos, _), res in zip(items, results)]
-
-
-def _zip_package(pkg_name: str) -> str:
-    """Zip a top-level package once per driver process (for SparkContext.addPyFile)."""
-    import importlib
-
-    mod = importlib.import_module(pkg_name)
-    pkg_dir = os.path.dirname(os.path.abspath(mod.__file__))
-    out = os.path.join(tempfile.gettempdir(), f"{pkg_name}-{os.getpid()}.zip")
-    if os.path.exists(out):
-        return out
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for root, _dirs, files in os.walk(pkg_dir):
-            if "__pycache__" in root:
-                continue
-            for f in files:
-                full = os.path.join(root, f)
-                z.write(full, os.path.relpath(full, os.path.dirname(pkg_dir)))
-    return out
 
 
 def with_driver_reference_runtimes(requests: Sequence[ExecRequest], problems: Mapping[str, Mapping],
@@ -126,10 +104,12 @@ def execute_on_spark(requests: Sequence[ExecRequest], problems: Mapping[str, Map
 def _execute(spark, requests, problems, config, spark_config, chunk_size, execute_fn, reference_on_driver):
     from evaluation.execution.api import ExecResult
 
+    from octopack_spark.spark.session import package_zip
+
     sc = spark.sparkContext
     master = sc.master or ""
     if not master.startswith("local") and spark_config.ship_library:
-        sc.addPyFile(_zip_package("evaluation"))
+        sc.addPyFile(package_zip("evaluation"))
 
     cfg = config
     if reference_on_driver and cfg.measure_reference:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -128,15 +128,73 @@ def _parse_scalar(text: str) -> Any:
         return text
 
 
-def _set_path(d: dict, dotted: str, value: Any) -> None:
+def _set_path(d: dict, dotted: str, value: Any, error: type[Exception] = ConfigError) -> None:
     parts = dotted.split(".")
     cur = d
     for p in parts[:-1]:
         nxt = cur.setdefault(p, {})
         if not isinstance(nxt, dict):
-            raise ConfigError(f"--set {dotted}: '{p}' is not a section")
+            raise error(f"--set {dotted}: '{p}' is not a section")
         cur = nxt
     cur[parts[-1]] = value
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_yaml_mapping(
+    path: str | os.PathLike,
+    what: str = "config",
+    search_dir: Optional[Path] = None,
+    error: type[Exception] = ConfigError,
+) -> dict[str, Any]:
+    """A YAML file that must hold a mapping. A bare name ("tiny-cpu") is looked up as
+    `<search_dir>/<name>.yaml`, so shipped configs can be named without their path."""
+    p = Path(path)
+    if not p.is_file() and search_dir is not None:
+        for cand in (search_dir / p.name, search_dir / f"{p.name}.yaml"):
+            if cand.is_file():
+                p = cand
+                break
+    if not p.is_file():
+        shipped = ""
+        if search_dir is not None and search_dir.is_dir():
+            shipped = f" (shipped: {', '.join(sorted(x.stem for x in search_dir.glob('*.yaml')))})"
+        raise error(f"{what} file not found: {path}{shipped}")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise error(f"{what} file {p} is not valid YAML: {e}") from e
+    if not isinstance(raw, dict):
+        raise error(f"{what} file {p} must hold a mapping of sections, got {type(raw).__name__}")
+    return raw
+
+
+def build_model(
+    model: type[M],
+    raw: dict[str, Any],
+    overrides: Optional[dict[str, Any]] = None,
+    sets: Optional[list[str]] = None,
+    what: str = "configuration",
+    source: Optional[str | os.PathLike] = None,
+    error: type[Exception] = ConfigError,
+) -> M:
+    """Apply `--set a.b=v` strings (YAML scalars) then `overrides` ({"a.b": v}; None = not given) to
+    `raw` and validate it as `model`, turning pydantic's errors into one readable message."""
+    for item in sets or []:
+        if "=" not in item:
+            raise error(f"--set expects section.field=value, got {item!r}")
+        k, v = item.split("=", 1)
+        _set_path(raw, k.strip(), _parse_scalar(v), error)
+    for k, v in (overrides or {}).items():
+        if v is not None:
+            _set_path(raw, k, v, error)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        lines = [f"  {'.'.join(str(x) for x in err['loc']) or '(top level)'}: {err['msg']}" for err in e.errors()]
+        src = f" in {source}" if source else ""
+        raise error(f"invalid {what}{src}:\n" + "\n".join(lines)) from None
 
 
 def load_config(
@@ -144,35 +202,9 @@ def load_config(
     overrides: Optional[dict[str, Any]] = None,
     sets: Optional[list[str]] = None,
 ) -> PipelineConfig:
-    """Load YAML (optional), apply `overrides` ({"mine.max_commits": 5}) and `--set k=v` strings."""
-    raw: dict[str, Any] = {}
-    if path:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"config file not found: {p}")
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise ConfigError(f"config file {p} is not valid YAML: {e}") from e
-        if not isinstance(raw, dict):
-            raise ConfigError(f"config file {p} must hold a mapping of sections, got {type(raw).__name__}")
-    for item in sets or []:
-        if "=" not in item:
-            raise ConfigError(f"--set expects section.field=value, got {item!r}")
-        k, v = item.split("=", 1)
-        _set_path(raw, k.strip(), _parse_scalar(v))
-    for k, v in (overrides or {}).items():
-        if v is not None:
-            _set_path(raw, k, v)
-    try:
-        return PipelineConfig.model_validate(raw)
-    except ValidationError as e:
-        lines = []
-        for err in e.errors():
-            loc = ".".join(str(x) for x in err["loc"])
-            lines.append(f"  {loc}: {err['msg']}")
-        src = f" in {path}" if path else ""
-        raise ConfigError(f"invalid configuration{src}:\n" + "\n".join(lines)) from None
+    """Load YAML (optional), apply `--set k=v` strings and `overrides` ({"mine.max_commits": 5})."""
+    raw = read_yaml_mapping(path) if path else {}
+    return build_model(PipelineConfig, raw, overrides, sets, source=path)
 
 
 def dump_config(cfg: PipelineConfig) -> str:

@@ -47,12 +47,12 @@ def _loopback_master(master: str) -> bool:
     return host in ("127.0.0.1", "localhost", "::1")
 
 
-def _package_zip() -> str:
-    """Zip the octopack_spark package (for addPyFile) once per driver process."""
-    import octopack_spark
+def package_zip(pkg_name: str = "octopack_spark") -> str:
+    """Zip a top-level package once per driver process, for SparkContext.addPyFile."""
+    import importlib
 
-    pkg_dir = os.path.dirname(os.path.abspath(octopack_spark.__file__))
-    out = os.path.join(tempfile.gettempdir(), f"octopack_spark-{os.getpid()}.zip")
+    pkg_dir = os.path.dirname(os.path.abspath(importlib.import_module(pkg_name).__file__))
+    out = os.path.join(tempfile.gettempdir(), f"{pkg_name}-{os.getpid()}.zip")
     if os.path.exists(out):
         return out
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
@@ -125,6 +125,6 @@ def get_spark(
                 hconf.set(k[len("spark.hadoop."):], v)
     eff_master = spark.sparkContext.master
     if cfg.ship_library and not _is_local_master(eff_master):
-        spark.sparkContext.addPyFile(_package_zip())
+        spark.sparkContext.addPyFile(package_zip())
     log.info("spark session: master=%s version=%s", eff_master, spark.version)
     return spark
