@@ -57,8 +57,41 @@ def java_declares_package(source: str) -> bool:
 
 
 def cpp_source(program: str, problem: Mapping) -> str:
-    # The include prefix comes from the precompiled header passed with -include (toolchains.cpp_prefix_header).
+    # No include prefix: the harness's (which has <cstring> and friends) makes ::strlen visible, and then
+    # buggy CPP/23 (`int strlen(string)` off by one) passes because strlen("x") picks the C function.
     return program + "\n" + problem["test"] + "\n"
+
+
+_CPP_SAFE_LINE = re.compile(r"#include\s*<[A-Za-z0-9_./+-]+>|using\s+namespace\s+std\s*;")
+
+
+def cpp_split_preamble(source: str) -> tuple[list[str], str]:
+    """The leading block of `#include <...>` / `using namespace std;` lines (comments and blank lines may sit
+    between them), and the source with that block blanked out, line for line. Compiling
+    `-include <header of those lines>` + rest is the same translation unit as the source, and the header
+    can be precompiled once for every program that starts the same way (all samples of a task)."""
+    lines = source.split("\n")
+    kept: list[str] = []
+    n = 0
+    in_comment = False
+    for line in lines:
+        s = line.strip()
+        if in_comment:
+            in_comment = "*/" not in s
+        elif s.startswith("/*"):
+            in_comment = "*/" not in s[2:]
+            if not in_comment and not s.endswith("*/"):
+                break  # code after a one-line comment
+        elif s == "" or s.startswith("//"):
+            pass
+        elif _CPP_SAFE_LINE.fullmatch(s):
+            kept.append(s)
+        else:
+            break
+        n += 1
+    if not kept or in_comment:
+        return [], source
+    return kept, "\n" * n + "\n".join(lines[n:])
 
 
 # ---------------------------------------------------------------- go

@@ -10,7 +10,7 @@ $OCTOPACK_EVAL_CACHE / ExecConfig.cache_dir):
     go/build                       GOCACHE, warm (stdlib + testify compiled), owned by the builder uid
     rust/deps                      cargo project building rand 0.4.6, regex 1, md5 0.7.0 once (debug)
     rust/externs.json              {"rand": ".../librand-*.rlib", ...} + the -L dependency dir
-    cpp/pch/octopack_prefix.h(.gch) the harness's include prefix, precompiled
+    cpp/pch/<key>.h(.gch)          precompiled headers of programs' leading #include blocks (built on demand)
     reference/                     measured canonical runtimes (see reference.py)
     stamps/                        setup stamps
 
@@ -38,20 +38,7 @@ GO_TESTIFY_VERSION = "v1.8.0"
 RUST_CRATES = {"rand": "=0.4.6", "regex": "1", "md5": "=0.7.0"}
 JS_MD5_VERSION = "0.7.3"
 
-# The harness (CodeGeeX / code_eval_octopack) prepends these for C++; here they go into a precompiled
-# header given with -include, which is the same text without re-parsing it for every sample.
-CPP_PREFIX_INCLUDES = (
-    "stdlib.h", "stdio.h", "math.h", "string.h", "assert.h", "limits.h",
-    "algorithm", "vector", "string", "climits", "cstring", "iostream", "sstream", "map", "set",
-    "unordered_map", "unordered_set", "numeric", "functional", "cmath", "boost/any.hpp",
-)
 CPP_STD = "c++17"
-
-
-def cpp_prefix_header() -> str:
-    lines = [f"#include<{h}>" for h in CPP_PREFIX_INCLUDES]
-    lines.append("using namespace std;")
-    return "\n".join(lines) + "\n"
 
 
 def _which(name: str, extra: tuple[str, ...] = ()) -> Optional[str]:

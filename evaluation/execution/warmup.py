@@ -1,5 +1,5 @@
 """`python -m evaluation.execution.warmup [--measure-reference DATA_DIR]`: the Python half of
-evaluation/setup_toolchains.sh. Builds the sandbox helper and the C++ precompiled header, warms the Go build
+evaluation/setup_toolchains.sh. Builds the sandbox helper, warms the Go build
 cache (as the builder uid, through the sandbox), runs a tiny pass + fail program in every language through
 the real engine (so a broken setup fails here, not in the middle of an evaluation), and optionally measures
 the reference runtimes of all canonical solutions.
@@ -14,7 +14,7 @@ import time
 
 from evaluation.execution import api, engine, sandbox
 from evaluation.execution.assemble import GO_AUTO_IMPORTS
-from evaluation.execution.toolchains import CPP_STD, Toolchains, cpp_prefix_header
+from evaluation.execution.toolchains import Toolchains
 
 _GO_SETUP = 'package main\n\nimport (\n    "testing"\n    "github.com/stretchr/testify/assert"\n)\n'
 _GO_WARM = "".join(f"var _ = {p.rsplit('/', 1)[-1]}.{fn}\n" for p, fn in zip(
@@ -56,8 +56,8 @@ SELF_CHECK: dict[str, dict] = {
     },
     "cpp": {
         "task_id": "CPP/0",
-        "prompt": "#include<vector>\n#include<openssl/md5.h>\nusing namespace std;\nint f(int x){\n",
-        "declaration": "#include<vector>\n#include<openssl/md5.h>\nusing namespace std;\nint f(int x){\n",
+        "prompt": "#include<vector>\n#include<boost/any.hpp>\n#include<openssl/md5.h>\nusing namespace std;\nint f(int x){\n",
+        "declaration": "#include<vector>\n#include<boost/any.hpp>\n#include<openssl/md5.h>\nusing namespace std;\nint f(int x){\n",
         "canonical_solution": "    boost::any a = x;\n    unsigned char d[16];\n"
                               "    MD5((const unsigned char*)\"\", 0, d);\n    return boost::any_cast<int>(a) + 1;\n}\n",
         "buggy_solution": "    return x;\n}\n", "entry_point": "f",
@@ -75,21 +75,6 @@ SELF_CHECK: dict[str, dict] = {
                 "        assert_eq!(f(1), 2);\n    }\n}\n",
     },
 }
-
-
-def build_pch(tools: Toolchains) -> None:
-    d = tools.cpp_pch_dir
-    d.mkdir(parents=True, exist_ok=True)
-    header = d / "octopack_prefix.h"
-    text = cpp_prefix_header()
-    gch = d / "octopack_prefix.h.gch"
-    if header.exists() and header.read_text() == text and gch.exists() and gch.stat().st_mtime >= header.stat().st_mtime:
-        return
-    header.write_text(text)
-    r = subprocess.run([tools.gxx, f"-std={CPP_STD}", "-x", "c++-header", str(header), "-o", str(gch)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        raise sandbox.SandboxError(f"building the C++ precompiled header failed:\n{r.stderr[-2000:]}")
 
 
 def self_check(config: api.ExecConfig) -> None:
@@ -134,7 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.check_privileges()
     tools = Toolchains(config.resolved_cache_dir())
     sandbox.ensure_helper(tools.cache_dir)
-    build_pch(tools)
     self_check(config)
     if args.measure_reference:
         measure(config, args.measure_reference)

@@ -86,3 +86,27 @@ def test_python_prefix_and_numpy_only_when_used():
 def test_java_package_detection():
     assert assemble.java_declares_package("package foo.bar;\nclass Solution {}")
     assert not assemble.java_declares_package("import java.util.*;\n// package x;\nclass Solution {}")
+
+
+def test_cpp_preamble_split_keeps_the_translation_unit_and_line_numbers(humanevalpack_dir):
+    rows = problems_by_id(load_language("cpp", humanevalpack_dir))
+    src = assemble.cpp_source(assemble.program_for(rows["CPP/23"]), rows["CPP/23"])
+    lines, rest = assemble.cpp_split_preamble(src)
+    # CPP/23 starts with its docstring comment, then the includes.
+    assert lines == ["#include<stdio.h>", "#include<string>", "using namespace std;"]
+    assert rest.count("\n") == src.count("\n")
+    assert rest.splitlines()[len(src.splitlines()) - 5:] == src.splitlines()[len(src.splitlines()) - 5:]
+    assert "#include<string>" not in rest and "int strlen(string str){" in rest
+    assert rest.split("\n").index("int strlen(string str){") == src.split("\n").index("int strlen(string str){")
+    # Nothing is precompiled when the program does not start with plain includes.
+    assert assemble.cpp_split_preamble("#define X 1\n#include<vector>\nint main(){}\n") == \
+        ([], "#define X 1\n#include<vector>\nint main(){}\n")
+    assert assemble.cpp_split_preamble('#include "local.h"\nint main(){}\n')[0] == []
+    assert assemble.cpp_split_preamble("/* a */ int x;\n#include<vector>\n")[0] == []
+
+
+def test_cpp_has_no_include_prefix(humanevalpack_dir):
+    # The harness's prefix (with <cstring>) would let buggy CPP/23 pass: strlen("x") resolves to C's strlen.
+    rows = problems_by_id(load_language("cpp", humanevalpack_dir))
+    p = rows["CPP/23"]
+    assert assemble.cpp_source("X", p) == "X\n" + p["test"] + "\n"
