@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.check_privileges()
     tools = Toolchains(config.resolved_cache_dir())
     sandbox.ensure_helper(tools.cache_dir)
+    from evaluation.execution.runners.go import ensure_gomerge
+
+    ensure_gomerge(tools)
     self_check(config)
     if args.measure_reference:
         measure(config, args.measure_reference)

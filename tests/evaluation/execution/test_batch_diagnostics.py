@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evaluation.execution.runners.go import messages_by_package
+from evaluation.execution.runners.go import clean, parse_build_output
 from evaluation.execution.runners.java import _messages_for
 from evaluation.execution.runners.rust import split_diagnostics, wrap_modules
 
@@ -27,13 +27,16 @@ def test_rust_split_diagnostics_maps_lines_back():
     assert msgs == {} and unattributed
 
 
-def test_go_messages_by_package():
+def test_go_build_output_is_split_per_sample():
     out = ("# humaneval/p2\n# [humaneval/p2]\np2/main_test.go:3:62: fmt.Sprintf format %d has arg\n"
-           "# humaneval/p3 [humaneval/p3.test]\np3/main_test.go:3:47: undefined: x\n"
-           "FAIL\thumaneval/p2 [build failed]\n")
-    msgs = messages_by_package(out)
-    assert set(msgs) == {"p2", "p3"}
-    assert "Sprintf" in msgs["p2"] and "undefined: x" in msgs["p3"] and "Sprintf" not in msgs["p3"]
+           "# humaneval/m [humaneval/m.test]\nm/p3_test.go:3:47: undefined: x_octo3\nm/p5_test.go:9:1: missing return\n"
+           "FAIL\thumaneval/p2 [build failed]\nFAIL\thumaneval/m [build failed]\n")
+    failed, msgs = parse_build_output(out)
+    assert failed == {"p2", "m"}
+    assert set(msgs) == {"p2", "p3", "p5"}
+    assert "Sprintf" in msgs["p2"] and "undefined: x_octo3" in msgs["p3"] and "Sprintf" not in msgs["p3"]
+    assert "missing return" in msgs["p5"] and "undefined" not in msgs["p5"]
+    assert clean(msgs["p3"]) == "main_test.go:3:47: undefined: x"
 
 
 def test_java_messages_for_one_package():
