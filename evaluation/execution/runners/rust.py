@@ -19,6 +19,7 @@ from evaluation.execution import api
 from evaluation.execution.runners.base import Context, Runner, Sample
 
 _LOC = re.compile(r"--> main\.rs:(\d+):(\d+)")
+_GUTTER = re.compile(r"^(\s*)(\d+)( \|)", re.M)  # source excerpts: "32 | fn f(..."
 MAX_ROUNDS = 4
 
 
@@ -62,8 +63,9 @@ def split_diagnostics(text: str, ranges: dict[str, tuple[int, int]]) -> tuple[di
             unattributed = True
             continue
         first = ranges[owner][0]
-        per.setdefault(owner, []).append(
-            _LOC.sub(lambda mm: f"--> main.rs:{int(mm.group(1)) - first + 1}:{mm.group(2)}", block))
+        block = _LOC.sub(lambda mm: f"--> main.rs:{int(mm.group(1)) - first + 1}:{mm.group(2)}", block)
+        block = _GUTTER.sub(lambda mm: f"{mm.group(1)}{int(mm.group(2)) - first + 1}{mm.group(3)}", block)
+        per.setdefault(owner, []).append(block)
     return {k: "\n".join(v) for k, v in per.items()}, unattributed
 
 

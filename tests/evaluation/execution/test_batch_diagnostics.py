@@ -18,11 +18,12 @@ def test_rust_wrap_modules_line_ranges():
 
 def test_rust_split_diagnostics_maps_lines_back():
     _, ranges = wrap_modules({"s0": "a\nb\nc\n", "s1": "d\ne\n"})
-    err = ("error[E0425]: cannot find value `x` in this scope\n --> main.rs:8:5\n  |\n8 |     x\n\n"
+    err = ("error[E0425]: cannot find value `x` in this scope\n --> main.rs:8:5\n  |\n8 |     x\n  |     ^\n\n"
            "error: aborting due to 1 previous error\n")
     msgs, unattributed = split_diagnostics(err, ranges)
     assert list(msgs) == ["s1"] and not unattributed
     assert "--> main.rs:2:5" in msgs["s1"]  # line 8 of the crate is line 2 of sample s1
+    assert "\n2 |     x" in msgs["s1"]
     msgs, unattributed = split_diagnostics("error: linking with `cc` failed\n", ranges)
     assert msgs == {} and unattributed
 
