@@ -12,7 +12,9 @@ try {{
   new vm.Script(Module.wrap(fs.readFileSync(file, "utf8")), {{ filename: file }});
 }} catch (e) {{
   if (e instanceof SyntaxError) {{
-    process.stderr.write("{COMPILE_MARKER}\\n" + String(e.stack || e) + "\\n");
+    // The location, the source line and the message; not the runner's own stack frames.
+    const text = String(e.stack || e).split("\\n").filter((l) => !l.startsWith("    at ")).join("\\n");
+    process.stderr.write("{COMPILE_MARKER}\\n" + text + "\\n");
     process.exit({COMPILE_EXIT});
   }}
   throw e;

@@ -82,11 +82,14 @@ def test_canonical_pass_and_buggy_fail_all_984(problems, record_property, capsys
     assert dict(per_lang) == {l: 164 - flaky_per_lang[l] for l in LANGUAGES}
     assert dict(buggy_fail) == {l: 164 for l in LANGUAGES}
     # Buggy solutions fail for real reasons, not because the harness could not build them: the only
-    # compile errors are the seven Go buggy solutions that do not compile (humanevalpack_exec.md) and Go/146,
-    # whose `x&1 == 1 && x&1 == 0` fails go vet's "suspect and" check, which `go test` runs.
+    # compile errors are the seven Go buggy solutions that do not compile (humanevalpack_exec.md), Go/146,
+    # whose `x&1 == 1 && x&1 == 0` fails go vet's "suspect and" check (which `go test` runs), and the two
+    # JavaScript buggy solutions with syntax errors (113: `' of '  p`, 144: `let m` declared twice).
     compile_errors = sorted(t for t, r in buggy.items() if r.status == api.STATUS_COMPILE_ERROR)
-    assert compile_errors == sorted(f"Go/{n}" for n in (9, 10, 127, 130, 140, 144, 146, 158)), compile_errors
+    assert compile_errors == sorted([f"Go/{n}" for n in (9, 10, 127, 130, 140, 144, 146, 158)]
+                                    + ["JavaScript/113", "JavaScript/144"]), compile_errors
     assert "suspect and" in buggy["Go/146"].detail
+    assert "SyntaxError" in buggy["JavaScript/113"].detail and "runner.js" not in buggy["JavaScript/113"].detail
 
 
 # The HumanEvalFix layout (declaration + solution): the dataset's declarations of Go/10, 32, 38, 50 lack
