@@ -23,7 +23,7 @@ die() { printf '[setup-eval] ERROR: %s\n' "$*" >&2; exit 1; }
 mkdir -p "$CACHE/stamps"
 STAMP="$CACHE/stamps/setup.stamp"
 FINGERPRINT="$(cat "$0" "$ROOT"/evaluation/execution/*.py "$ROOT"/evaluation/execution/*.c \
-    "$ROOT"/evaluation/execution/runners/*.py | sha256sum | cut -c1-32)"
+    "$ROOT"/evaluation/execution/runners/*.py "$ROOT"/evaluation/execution/gomerge/*.go | sha256sum | cut -c1-32)"
 if [ -z "${OCTOPACK_SETUP_FORCE:-}" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$FINGERPRINT" ]; then
     log "up to date ($CACHE)"
     exit 0

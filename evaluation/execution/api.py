@@ -76,8 +76,8 @@ class ExecConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    # Parallel sandboxes on this machine; 0 = os.cpu_count().
-    workers: int = Field(default=0, ge=0)
+    # Parallel sandboxes on this machine; 0 = os.cpu_count() (each worker gets its own sandbox uid).
+    workers: int = Field(default=0, ge=0, le=128)
     # Run timeout = clamp(max(floor, multiplier * reference runtime), floor, cap). The reference runtime is
     # the measured run time of the task's canonical solution on this machine (cached, see below).
     timeout_floor_s: float = Field(default=5.0, gt=0)
@@ -112,7 +112,7 @@ class ExecConfig(BaseModel):
         return Path(self.cache_dir) if self.cache_dir else default_cache_dir()
 
     def resolved_workers(self) -> int:
-        return self.workers or (os.cpu_count() or 1)
+        return self.workers or min(os.cpu_count() or 1, 128)
 
 
 def execute(

@@ -118,6 +118,7 @@ class Runner:
                                       max_output_bytes=cfg.max_output_bytes, detail_chars=cfg.detail_chars,
                                       js_output_is_failure=cfg.js_output_is_failure)
         status, detail = self.adjust(sample, out, status, detail)
+        detail = detail.replace(f"{workdir}/", "")  # "main.js:21", not the temp dir's full path
         shutil.rmtree(workdir, ignore_errors=True)
         return make_result(sample, status, detail, out.duration_s)
 
