@@ -99,12 +99,16 @@ def _spawn(cfg, args, launcher: str) -> int:
     env = child_env(args.nproc, on_gpu)
     env.update(secrets)
     log.info("launching: %s", " ".join(cmd))
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    # Same process group as this command: a signal to the group (Ctrl-C, a scheduler's kill) reaches
+    # the launcher and every rank, so no rank outlives `octopack train`.
+    proc = subprocess.Popen(cmd, env=env)
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait()
+        try:  # the launcher got the same SIGINT and is stopping its ranks
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
         raise
 
 

@@ -115,16 +115,26 @@ def test_killed_run_resumes_with_the_same_loss_curve(reference_run, trainer_data
                 break
             time.sleep(0.05)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both ranks, no chance to clean up
+        os.killpg(proc.pid, signal.SIGKILL)  # octopack, the launcher and both ranks: no clean-up
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    for _ in range(200):  # every process of the run is gone (orphans would keep training)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("processes of the killed run are still alive")
     killed_at = max(r["step"] for r in read_log(str(log)))
     assert 6 <= killed_at < STEPS
+    time.sleep(2)
+    assert max(r["step"] for r in read_log(str(log))) == killed_at  # nothing trains on
     assert (out / "checkpoints" / "latest").read_text() == "step00000004"
 
     r = subprocess.run(cmd, env=env(), cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
-    assert "resumed from" in r.stderr
+    assert "step00000004 at step 4" in r.stderr  # really resumed from the checkpoint before the kill
     resumed = read_log(str(log))
     ref = read_log(str(reference_run / "logs" / "train_log.csv"))
     assert [x["step"] for x in resumed] == list(range(1, STEPS + 1))
