@@ -4,7 +4,7 @@
 #   npm: js-md5@0.7.3 (JavaScript/162)                         -> $CACHE/js/node_modules
 #   Go:  testify v1.8.0 + deps in an offline module cache       -> $CACHE/go/{template,modcache}
 #   Rust: rand 0.4.6, regex 1, md5 0.7.0 built once (debug)    -> $CACHE/rust/{deps,externs.json}
-#   then (Python): sandbox helper, C++ precompiled header, warm Go build cache, a pass/fail self-check
+#   then (Python): sandbox helper, gomerge tool, warm Go build cache, a pass/fail self-check
 #   in every language, and the reference runtimes of the canonical solutions when the data is found.
 # Idempotent: a stamp (hash of this script + engine sources) makes a second run take about a second.
 # Cache dir: $OCTOPACK_EVAL_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/octopack-spark/eval.
@@ -117,7 +117,7 @@ EOF
 fi
 
 # ---------------------------------------------------------------- sandbox, PCH, warm caches, self-check
-log "sandbox helper, C++ precompiled header, Go build cache, self-check"
+log "sandbox helper, gomerge tool, Go build cache, self-check, reference runtimes"
 args=()
 DATA="${OCTOPACK_HUMANEVALPACK_DIR:-$ROOT/../shared/data/humanevalpack}"
 if [ -z "${OCTOPACK_SKIP_REFERENCE:-}" ] && [ -f "$DATA/python.jsonl" ]; then

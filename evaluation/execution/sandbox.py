@@ -210,38 +210,42 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
     total = 0
     timed_out = output_limited = False
     deadline = t0 + timeout_s
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        sel.register(proc.stderr, selectors.EVENT_READ)
-        open_streams = 2
-        while open_streams:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
-                _kill_tree(proc)
-                break
-            for key, _ in sel.select(timeout=min(left, 1.0)):
-                chunk = os.read(key.fd, 65536)
-                if not chunk:
-                    sel.unregister(key.fileobj)
-                    open_streams -= 1
-                    continue
-                total += len(chunk)
-                buf = bufs[key.fd]
-                buf += chunk
-                if total > max_output_bytes:
-                    output_limited = True
-                    break
-            if output_limited:
-                _kill_tree(proc)
-                break
+    # A pidfd wakes the loop the moment the helper exits (Popen.wait(timeout) would poll with sleeps).
+    pidfd = os.pidfd_open(proc.pid)
+    exited = False
     try:
-        rc = proc.wait(timeout=max(0.1, deadline - time.monotonic()) if not (timed_out or output_limited) else 10)
-    except subprocess.TimeoutExpired:
-        # Output pipes closed (e.g. the program closed them) but it is still running.
-        timed_out = True
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            sel.register(proc.stderr, selectors.EVENT_READ)
+            sel.register(pidfd, selectors.EVENT_READ)
+            open_streams = 2
+            while open_streams or not exited:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
+                for key, _ in sel.select(timeout=min(left, 1.0)):
+                    if key.fd == pidfd:
+                        exited = True
+                        sel.unregister(pidfd)
+                        continue
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        sel.unregister(key.fileobj)
+                        open_streams -= 1
+                        continue
+                    total += len(chunk)
+                    bufs[key.fd] += chunk
+                    if total > max_output_bytes:
+                        output_limited = True
+                        break
+                if output_limited:
+                    break
+    finally:
+        os.close(pidfd)
+    if timed_out or output_limited:
         _kill_tree(proc)
-        rc = proc.wait()
+    rc = proc.wait()
     duration = time.monotonic() - t0
     stdout = bytes(bufs[out_fd]).decode("utf-8", errors="replace")
     stderr = bytes(bufs[err_fd]).decode("utf-8", errors="replace")

@@ -4,9 +4,10 @@ like the harness's `cargo test`), so no sample recompiles a crate.
 Batching: the samples of a chunk become modules of one crate (`mod s3 { <sample> }`), compiled and linked
 once; each sample then runs the shared test binary in its own sandbox with the filter `s3::`, so only its
 own tests run. Compile errors are attributed to samples through their line ranges ("--> main.rs:LINE"),
-those samples get compile_error (with line numbers mapped back to their own file) and the rest is compiled
-again; what cannot be attributed is compiled one sample at a time. A run where no test ran counts as a
-failure (a sample cannot pass by configuring its tests away).
+those samples leave the batch and the rest is compiled
+again; the samples named in errors, and everything when errors cannot be attributed, are then compiled one
+sample at a time, so a compile error and its message are always what the sample gets alone. A run where no
+test ran counts as a failure (a sample cannot pass by configuring its tests away).
 """
 
 from __future__ import annotations
@@ -82,32 +83,32 @@ class RustRunner(Runner):
 
     def prepare(self, samples: list[Sample], ctx: Context) -> None:
         pending = {f"s{i}": s for i, s in enumerate(samples)}
+        singles: list[Sample] = []
         if len(pending) > 1:
             for rnd in range(1, MAX_ROUNDS + 1):
                 d = ctx.new_dir(f"build-batch{rnd}", ctx.builder_uid)
                 text, ranges = wrap_modules({n: s.source for n, s in pending.items()})
                 res = self._compile(ctx, d, text)
                 share = res.duration_s / len(pending)
+                for s in pending.values():
+                    s.compile_s += share
                 if res.returncode == 0 and (d / "main").exists():
                     for name, s in pending.items():
-                        s.compile_s += share
                         s.artifacts = [(d / "main", "main")]
                         s.cmd = ["./main", f"{name}::"]
-                    return
-                if res.timed_out:
+                    pending = {}
                     break
-                msgs, unattributed = split_diagnostics(res.stderr, ranges)
-                if not msgs:
+                msgs, _unattributed = split_diagnostics(res.stderr, ranges)
+                if res.timed_out or not msgs:
                     break
-                for name, msg in msgs.items():
-                    s = pending.pop(name)
-                    s.compile_s += share
-                    self.compile_failed(s, ctx, res, message=msg)
+                # Samples named in the errors are compiled on their own: their verdict and messages are then
+                # exactly what they would be alone (e.g. `crate::` paths mean something else inside a module).
+                for name in msgs:
+                    singles.append(pending.pop(name))
                 if not pending:
-                    return
-                if unattributed and rnd >= 2:
                     break
-        for i, s in enumerate(pending.values()):
+        singles += list(pending.values())
+        for i, s in enumerate(singles):
             d = ctx.new_dir(f"build-single{i}", ctx.builder_uid)
             res = self._compile(ctx, d, s.source)
             s.compile_s += res.duration_s

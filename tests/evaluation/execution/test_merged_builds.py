@@ -105,3 +105,13 @@ def test_rust_sample_that_removes_its_tests_does_not_pass():
     progs = ["#![cfg(not(test))]\nfn main(){}\nfn f(x: i32) -> i32 { x }\n", "fn main(){}\nfn f(x: i32) -> i32 { x + 2 }\n"]
     res = run_rust(progs)
     assert not res[0].passed and res[1].passed, [(r.status, r.detail) for r in res]
+
+
+def test_rust_sample_that_only_compiles_alone_gets_its_own_build():
+    # Inside the batch crate `crate::` is the crate root, not the sample: the batch build fails on this
+    # sample, which is then compiled alone, where it is correct.
+    progs = ["fn main(){}\nfn f(x: i32) -> i32 { x + 2 }\n",
+             "fn main(){}\nfn two() -> i32 { 2 }\nfn f(x: i32) -> i32 { x + crate::two() }\n",
+             "fn main(){}\nfn f(x: i32) -> i32 { x + 2 }\n"]
+    res = run_rust(progs)
+    assert [r.passed for r in res] == [True, True, True], [(r.status, r.detail) for r in res]
