@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator
 
 from training.config import TrainConfig
 
