@@ -27,7 +27,7 @@ from evaluation.execution.toolchains import Toolchains
 # Longest compiles first: the thread pool then ends with short Python/JS chunks filling the gaps.
 LANGUAGE_ORDER = ("java", "go", "rust", "cpp", "js", "python")
 # Samples per chunk for languages without batched compilation (only groups work dirs).
-SMALL_CHUNK = 8
+SMALL_CHUNK = 4
 # Uids: slot s of a process gets uid_base + 1 + (pid % 1000) * 128 + s; uid_base itself is the builder.
 _SLOTS_PER_PROCESS = 128
 _slot_counter = itertools.count()

@@ -111,7 +111,11 @@ static void setup_mounts(void) {
         struct stat st;
         if (stat(tmpdirs[i], &st) == 0 && S_ISDIR(st.st_mode)) mount_tmpfs(tmpdirs[i], "1777");
     }
-    for (int i = 0; i < nmasks; i++) mount_tmpfs(masks[i], "0755");
+    for (int i = 0; i < nmasks; i++) {
+        /* A mask under one of the fresh tmpfs dirs (e.g. a 0700 dir in /tmp) must be made there first. */
+        mkdir_p(masks[i], 0755);
+        mount_tmpfs(masks[i], "0755");
+    }
     for (int i = 0; i < nbinds; i++) {
         char src[64];
         snprintf(src, sizeof src, "/proc/self/fd/%d", binds[i].fd);

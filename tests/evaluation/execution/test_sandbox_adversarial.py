@@ -208,3 +208,15 @@ def test_a_sample_cannot_fake_a_sandbox_failure():
     # The helper reports its own setup errors on a private fd; a program printing the same text is a sample.
     res = run_program("python", "import sys\nsys.stderr.write('octobox: unshare failed\\n')\nsys.exit(125)\n")
     assert res.status == api.STATUS_RUNTIME_ERROR
+
+
+def test_work_root_inside_a_private_directory(tmp_path):
+    # pytest's tmp_path lives under 0700 directories in /tmp: the sandbox hides them behind a tmpfs and
+    # binds only the sample's work dir back.
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "secret.txt").write_text("nope")
+    cfg = CONFIG.model_copy(update={"work_root": str(private)})
+    code = f"import os\nassert not os.path.exists({str(private / 'secret.txt')!r})\nprint(open('main.py').read()[:5])\n"
+    res = run_program("python", code, config=cfg)
+    assert res.status == api.STATUS_PASSED, res.detail
