@@ -23,14 +23,19 @@ def ft_dataset(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def trainer_dataset(ft_dataset, tmp_path_factory) -> Path:
-    """Data for the end-to-end training runs: the synthetic dataset, or a copy of a real
-    `octopack mine` + `octopack ft` output root when OCTOPACK_TEST_FT_DATASET names one."""
+def trainer_dataset(tmp_path_factory, request) -> Path:
+    """Data for the end-to-end training runs: shards the pipeline itself produced (sample repositories
+    -> `octopack mine` -> `octopack ft`), or a copy of an existing ft output root named by
+    OCTOPACK_TEST_FT_DATASET."""
     import shutil
 
     real = os.environ.get("OCTOPACK_TEST_FT_DATASET")
     if not real:
-        return ft_dataset
+        from tests.helpers.pipeline_data import build_pipeline_dataset
+
+        spark = request.getfixturevalue("spark")
+        hep = request.getfixturevalue("humanevalpack_dir")
+        return build_pipeline_dataset(tmp_path_factory.mktemp("pipeline"), spark, hep)
     dst = tmp_path_factory.mktemp("real-ft") / "ft"
     shutil.copytree(real, dst, ignore=shutil.ignore_patterns("_tokenized", "_staging"))
     return dst
