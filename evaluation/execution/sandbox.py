@@ -26,6 +26,9 @@ _SRC_NAME = "octobox.c"
 SETUP_FAILED = 125
 # Always hidden: other users' and root's files (credentials, ssh keys) are none of a sample's business.
 DEFAULT_MASKS = ("/root", "/home")
+# octobox mounts a fresh tmpfs on these, so anything a sample needs from under them (a checkout or venv
+# in /tmp, as in CI) must be bound back like paths under a mask.
+TMPFS_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
 class SandboxError(RuntimeError):
@@ -126,10 +129,11 @@ def mount_plan(ro: Sequence[str | Path], rw: Sequence[str | Path]) -> tuple[list
         a = _untraversable_ancestor(Path(p))
         if a is not None and str(a) != "/":
             masks.add(str(a))
+    hidden = masks | {d for d in TMPFS_DIRS if os.path.isdir(d)}
     ro_binds = []
     for p in ro:
         rp = str(Path(p).resolve())
-        if any(rp == m or rp.startswith(m.rstrip("/") + "/") for m in masks):
+        if any(rp == m or rp.startswith(m.rstrip("/") + "/") for m in hidden):
             ro_binds.append(rp)
     rw_binds = [str(Path(p).resolve()) for p in rw]
     # Drop masks that contain nothing we need from them and lie under another mask.
