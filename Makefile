@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup setup-eval quickstart test test-fast bench clean
+.PHONY: setup setup-eval setup-train quickstart test test-fast bench clean
 
 setup:
 	bash infra/setup.sh
@@ -12,13 +12,18 @@ setup:
 setup-eval: setup
 	bash evaluation/setup_toolchains.sh
 
+# DeepSpeed JIT-compiles its CPU communication op on first use (~1-2 min); build it once into
+# ~/.cache/octopack-spark/torch_extensions so training runs and tests start at once.
+setup-train: setup
+	$(PY) -m training.prebuild_ops
+
 # Set everything up, create sample repositories, mine them plus this checkout with local Spark,
 # then build CommitPackFT from the result. Output under out/quickstart/.
 quickstart: setup
 	bash infra/quickstart.sh
 
 # The whole test suite. Starts (and stops) the local Spark standalone cluster and S3 server it needs.
-test: setup setup-eval
+test: setup setup-eval setup-train
 	bash infra/run-tests.sh
 
 # Unit tests only: no Spark cluster, no S3 server, no language toolchains.
