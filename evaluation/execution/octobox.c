@@ -9,7 +9,9 @@
  *   cmd                      setsid, rlimits, drop to --uid/--gid (no groups, no capabilities,
  *                            no_new_privs), chdir --chdir, exec.
  * When the command exits, init exits and the kernel kills every process left in the pid namespace;
- * when the outer process is killed (timeout), init dies through PDEATHSIG and takes the tree with it.
+ * SIGTERM/SIGINT/SIGALRM (--wall) to the outer process kill init, and the outer then waits until the
+ * namespace is empty; when the outer process is killed, init dies through PDEATHSIG and takes the tree
+ * with it; the outer itself dies with its caller (PDEATHSIG).
  * The new network namespace has only a loopback device that is down: no network at all.
  *
  * Exit status: the command's exit code, or 128+signal when it was killed by a signal;
@@ -66,6 +68,7 @@ static gid_t gid = 65534;
 static const char *chdir_to = "/";
 static long long lim_data = -1, lim_as = -1, lim_nproc = -1, lim_fsize = -1, lim_nofile = -1, lim_cpu = -1;
 static long long tmpfs_mb = 64;
+static long long wall_s = 0;
 
 static void mkdir_p(const char *path, mode_t mode) {
     char buf[4096];
@@ -187,7 +190,7 @@ static void on_term(int sig) {
 static void usage(void) {
     fputs("usage: octobox [--uid N] [--gid N] [--chdir DIR] [--ro PATH]... [--rw PATH]... [--mask DIR]...\n"
           "               [--data BYTES] [--as BYTES] [--nproc N] [--fsize BYTES] [--nofile N] [--cpu S]\n"
-          "               [--tmpfs-mb N] [--status-fd FD] -- COMMAND [ARG]...\n", stderr);
+          "               [--tmpfs-mb N] [--wall S] [--status-fd FD] -- COMMAND [ARG]...\n", stderr);
     _exit(125);
 }
 
@@ -216,6 +219,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--nofile")) lim_nofile = atoll(v);
         else if (!strcmp(a, "--cpu")) lim_cpu = atoll(v);
         else if (!strcmp(a, "--tmpfs-mb")) tmpfs_mb = atoll(v);
+        else if (!strcmp(a, "--wall")) wall_s = atoll(v);
         else if (!strcmp(a, "--status-fd")) {
             status_fd = atoi(v);
             if (fcntl(status_fd, F_SETFD, FD_CLOEXEC)) die("status fd %d", status_fd);
@@ -226,6 +230,8 @@ int main(int argc, char **argv) {
     char **cmd = argv + i;
     if (uid == 0 || gid == 0) { errno = 0; die("refusing to run the command as uid/gid 0"); }
 
+    /* Never outlive the caller: if it dies (a killed Spark task), the sandbox goes with it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL)) die("pdeathsig");
     if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS))
         die("unshare (needs root or CAP_SYS_ADMIN)");
     /* The pipe tells init whether the outer process is still alive after PDEATHSIG is armed
@@ -243,6 +249,11 @@ int main(int argc, char **argv) {
         sa.sa_handler = on_term;
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
+        /* Second line of defence behind the caller's timeout: a hard wall-clock limit of our own. */
+        if (wall_s > 0) {
+            sigaction(SIGALRM, &sa, NULL);
+            alarm((unsigned)wall_s);
+        }
         int st;
         while (waitpid(init, &st, 0) < 0) {
             if (errno != EINTR) die("waitpid");

@@ -192,7 +192,8 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
     """Run ``cmd`` in the sandbox. Raises SandboxError when the sandbox could not be set up."""
     status_r, status_w = os.pipe()
     argv = build_argv(spec, cmd)
-    argv[1:1] = ["--status-fd", str(status_w)]
+    # --wall: the helper's own hard limit, a little after ours, in case this process cannot enforce it.
+    argv[1:1] = ["--status-fd", str(status_w), "--wall", str(int(timeout_s) + 10)]
     env = dict(spec.env)
     t0 = time.monotonic()
     try:

@@ -220,3 +220,31 @@ def test_work_root_inside_a_private_directory(tmp_path):
     code = f"import os\nassert not os.path.exists({str(private / 'secret.txt')!r})\nprint(open('main.py').read()[:5])\n"
     res = run_program("python", code, config=cfg)
     assert res.status == api.STATUS_PASSED, res.detail
+
+
+def test_killing_the_evaluating_process_takes_its_sandboxes_along(tmp_path):
+    # A Spark task killed mid-run must not leave programs running: the helper dies with its caller.
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "victim.py"
+    script.write_text(
+        "from evaluation.execution import api, engine\n"
+        "p = {'task_id': 'Python/0', 'prompt': '', 'declaration': '', 'canonical_solution': '',\n"
+        "     'buggy_solution': '', 'entry_point': 'f', 'test': ''}\n"
+        "req = api.ExecRequest('python', 'Python/0', 'import time\\nprint(\"started\", flush=True)\\ntime.sleep(600)\\n')\n"
+        "engine.run_with_timeouts([req], {'Python/0': p}, api.ExecConfig(measure_reference=False), [600])\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    deadline = time.monotonic() + 30
+    while not sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sandbox_processes(), "the sample never started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # no_leftovers asserts that nothing of the sandbox is left
