@@ -228,13 +228,15 @@ def test_killing_the_evaluating_process_takes_its_sandboxes_along(tmp_path):
     import subprocess
     import sys
 
+    # (work_root in tmp_path: the killed process cannot remove its work dir; pytest's tmp_path will.)
     script = tmp_path / "victim.py"
     script.write_text(
         "from evaluation.execution import api, engine\n"
         "p = {'task_id': 'Python/0', 'prompt': '', 'declaration': '', 'canonical_solution': '',\n"
         "     'buggy_solution': '', 'entry_point': 'f', 'test': ''}\n"
         "req = api.ExecRequest('python', 'Python/0', 'import time\\nprint(\"started\", flush=True)\\ntime.sleep(600)\\n')\n"
-        "engine.run_with_timeouts([req], {'Python/0': p}, api.ExecConfig(measure_reference=False), [600])\n"
+        f"cfg = api.ExecConfig(measure_reference=False, work_root={str(tmp_path)!r})\n"
+        "engine.run_with_timeouts([req], {'Python/0': p}, cfg, [600])\n"
     )
     root = Path(__file__).resolve().parents[3]
     proc = subprocess.Popen([sys.executable, str(script)], cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
