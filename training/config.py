@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from octopack_spark.config import StorageConfig
+from octopack_spark.config import StorageConfig, build_model, read_yaml_mapping
 from octopack_spark.errors import UserFacingError
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -223,64 +223,19 @@ def shipped_templates() -> dict[str, Any]:
     return dict(raw.get("templates", {}))
 
 
-def _set_path(d: dict, dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    cur = d
-    for p in parts[:-1]:
-        nxt = cur.setdefault(p, {})
-        if not isinstance(nxt, dict):
-            raise TrainConfigError(f"--set {dotted}: '{p}' is not a section")
-        cur = nxt
-    cur[parts[-1]] = value
-
-
 def load_train_config(
     path: Optional[str | Path] = None,
     overrides: Optional[dict[str, Any]] = None,
     sets: Optional[list[str]] = None,
 ) -> TrainConfig:
-    """Load YAML, lay it over the shipped templates, then apply `overrides` ({"data.path": ...},
-    None values ignored) and `--set a.b=v` strings (values parsed as YAML scalars)."""
-    raw: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            alt = CONFIG_DIR / p.name
-            if not p.suffix and (CONFIG_DIR / f"{p.name}.yaml").is_file():
-                alt = CONFIG_DIR / f"{p.name}.yaml"
-            if not alt.is_file():
-                raise TrainConfigError(f"config file not found: {p}")
-            p = alt  # `--config tiny-cpu` names a shipped config
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise TrainConfigError(f"config file {p} is not valid YAML: {e}") from e
-        if not isinstance(raw, dict):
-            raise TrainConfigError(f"config file {p} must hold a mapping, got {type(raw).__name__}")
+    """Load YAML (a path or the name of a shipped config, `--config tiny-cpu`), lay it over the shipped
+    templates, then apply `--set a.b=v` strings and `overrides` ({"data.path": ...}, None = not given)."""
+    raw = read_yaml_mapping(path, "training config", CONFIG_DIR, TrainConfigError) if path is not None else {}
     templates = shipped_templates()
     templates.update(raw.get("templates") or {})
     raw["templates"] = templates
-    for item in sets or []:
-        if "=" not in item:
-            raise TrainConfigError(f"--set expects section.field=value, got {item!r}")
-        k, v = item.split("=", 1)
-        try:
-            val = yaml.safe_load(v)
-        except yaml.YAMLError:
-            val = v
-        _set_path(raw, k.strip(), val)
-    for k, v in (overrides or {}).items():
-        if v is not None:
-            _set_path(raw, k, v)
-    try:
-        return TrainConfig.model_validate(raw)
-    except ValidationError as e:
-        lines = []
-        for err in e.errors():
-            loc = ".".join(str(x) for x in err["loc"])
-            lines.append(f"  {loc or '(config)'}: {err['msg']}")
-        src = f" in {path}" if path else ""
-        raise TrainConfigError(f"invalid training configuration{src}:\n" + "\n".join(lines)) from None
+    return build_model(TrainConfig, raw, overrides, sets, what="training configuration", source=path,
+                       error=TrainConfigError)
 
 
 def dump_train_config(cfg: TrainConfig) -> str:
