@@ -20,7 +20,6 @@ import argparse
 import collections
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from machine_info import describe  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,22 +45,7 @@ FILE_NAMES = {"python": "main.py", "js": "main.js", "java": "Main.java", "go": "
 
 
 def machine() -> str:
-    cpu = platform.processor()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration):
-        pass
-    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"cores={os.cpu_count()} cpu={cpu!r} memory={mem} loadavg(1/5/15 min)={load}"
+    return describe()
 
 
 # ------------------------------------------------------------------------------------------- baseline

@@ -23,7 +23,6 @@ import argparse
 import datetime as dt
 import hashlib
 import os
-import platform
 import random
 import shutil
 import sys
@@ -31,6 +30,7 @@ import sysconfig
 import tempfile
 import time
 from pathlib import Path
+from machine_info import describe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,24 +50,7 @@ BAD_SUBJECTS = ["Merge branch 'main' into dev", "wip", "fixed stuff", "Update RE
 
 
 def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        for line in open("/proc/meminfo", encoding="utf-8"):
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{os.cpu_count()} cores, {cpu}, {mem} RAM, load avg {load:.2f}, Python {platform.python_version()}"
+    return describe()
 
 
 def stdlib_texts(n: int, rng: random.Random) -> list[str]:

@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+
+from machine_info import describe
 
 DEFAULT_REPOS = [
     "https://github.com/psf/requests",
@@ -37,18 +38,8 @@ CACHE = os.path.expanduser(os.environ.get("OCTOPACK_BENCH_REPOS", "~/.cache/octo
 
 
 def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GiB RAM, load {os.getloadavg()[0]:.2f}, "
-            f"Python {platform.python_version()}, {subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()}")
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    return f"{describe()}, {git}"
 
 
 def mirror(src: str, scratch: str) -> str:

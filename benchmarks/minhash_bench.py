@@ -28,7 +28,6 @@ import argparse
 import glob
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -43,24 +42,17 @@ from octopack_spark.ft.dedup.config import MinHashConfig  # noqa: E402
 from octopack_spark.ft.dedup.lsh import clusters_reference, resolve_bands_rows  # noqa: E402
 from octopack_spark.ft.dedup.shingles import shingle_hashes, shingle_strings, token_hashes  # noqa: E402
 from octopack_spark.ft.dedup.signatures import signatures  # noqa: E402
+from machine_info import describe  # noqa: E402
 
 NGRAM, NUM_PERM, SEED = 5, 256, 42
 
 
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    import datasketch
-    import rensa  # noqa: F401
+    import datasketch  # noqa: F401
     from importlib.metadata import version
-    return (f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GiB RAM, load avg {os.getloadavg()[0]:.1f}, "
-            f"Python {platform.python_version()}, numpy {np.__version__}, rensa {version('rensa')}, "
-            f"datasketch {datasketch.__version__ if hasattr(datasketch, '__version__') else version('datasketch')}")
+
+    return (f"{describe()}, numpy {np.__version__}, rensa {version('rensa')}, "
+            f"datasketch {version('datasketch')}")
 
 
 # ------------------------------------------------------------------ data

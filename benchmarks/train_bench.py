@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from machine_info import describe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,26 +61,14 @@ MODES = ["none", "whole", "split"]
 
 
 def machine() -> str:
-    import psutil
-    import torch
-
-    cpu = platform.processor() or "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
     import deepspeed
+    import torch
     import transformers
 
-    return (f"machine: {cores} cores, {cpu}, {psutil.virtual_memory().total / 2**30:.1f} GiB RAM, GPU: {gpu}, "
-            f"load avg {os.getloadavg()[0]:.1f}\n"
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return (f"machine: {describe()}, GPU: {gpu}\n"
             f"software: torch {torch.__version__}, deepspeed {deepspeed.__version__}, "
-            f"transformers {transformers.__version__}, python {platform.python_version()}")
+            f"transformers {transformers.__version__}")
 
 
 def run_one(preset: dict, data: str, out: Path, mode: str, steps: int, extra: list[str]) -> dict:
