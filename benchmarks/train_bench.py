@@ -46,14 +46,14 @@ PRESETS = {
                  "num_attention_heads: 4, num_key_value_heads: 4}",
                  "train.precision=fp32", "checkpoint.every_steps=100000", "export.enabled=false"],
     },
-    # ~1.02B-parameter Llama (training/configs/llama-1b-gpu.yaml), bf16, seq 2048, 4 sequences per step.
+    # ~1.02B-parameter Llama (training/configs/llama-1b-gpu.yaml), bf16, seq 2048, 8 sequences per step.
     "gpu-1b": {
         "config": "llama-1b-gpu",
         "rows": {"Python": 3000, "JavaScript": 2000, "Go": 1500},
         "steps": 30,
         "warmup": 8,
         "nproc": 1,
-        "sets": ["train.micro_batch_size=4", "train.grad_accum=1", "checkpoint.every_steps=100000",
+        "sets": ["train.micro_batch_size=8", "train.grad_accum=1", "checkpoint.every_steps=100000",
                  "export.enabled=false", "log.every_steps=1"],
     },
 }
@@ -80,7 +80,8 @@ def run_one(preset: dict, data: str, out: Path, mode: str, steps: int, extra: li
         cmd += ["--set", s]
     if preset["nproc"] > 1:
         cmd += ["--nproc", str(preset["nproc"])]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # keep the caller's PYTHONPATH (e.g. packages installed with --target) after the project root
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"run {mode} failed:\n{r.stderr[-4000:]}")

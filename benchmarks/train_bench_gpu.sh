@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU form of the training benchmark: a ~1.02B-parameter Llama (training/configs/llama-1b-gpu.yaml),
-# bf16, ZeRO-2, sequence 2048, micro-batch 4, on one GPU; packed vs unpacked side by side, with
+# bf16, ZeRO-2, sequence 2048, micro-batch 8, on one GPU; packed vs unpacked side by side, with
 # tokens/s and MFU against the GPU's dense bf16 peak (training/metrics.py GPU_PEAKS).
 #   bash benchmarks/train_bench_gpu.sh [--steps 30] [--set mfu.peak_flops=...]
 # Needs: a CUDA torch build and about 40 GB of GPU memory (fits an 80 GB H100/A100).
