@@ -42,7 +42,7 @@ from octopack_spark.ft.tables import (
     STATS_VERSION,
 )
 from octopack_spark.schema import COMMITS_SCHEMA, COMMITS_TABLE, spark_ddl
-from octopack_spark.storage.fs import Storage, join, to_s3a
+from octopack_spark.storage.fs import Storage, join, normalize, to_s3a
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
 from octopack_spark.storage.publish import completed_units, discard_staging, publish, recover, staging_uri
 
@@ -207,7 +207,7 @@ def prepare(cfg: PipelineConfig) -> dict[str, Any]:
         raise UserFacingError("no input given: pass --input DIR (a dataset written by `octopack mine`)")
     if not fc.output:
         raise UserFacingError("no output given: pass --output DIR_OR_S3_URI")
-    in_root, out_root = fc.input.rstrip("/"), fc.output.rstrip("/")
+    in_root, out_root = normalize(fc.input), normalize(fc.output)
     if in_root == out_root:
         raise UserFacingError("--output must differ from --input (the ft dataset has its own manifest)")
     storage = Storage.for_config(cfg.storage)

@@ -44,7 +44,7 @@ from octopack_spark.schema import (
     spark_ddl,
 )
 from octopack_spark.spark.errors import job_failed
-from octopack_spark.storage.fs import Storage, is_s3, join
+from octopack_spark.storage.fs import Storage, is_s3, join, normalize
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
 from octopack_spark.storage.publish import completed_units, discard_staging, publish, recover, staging_uri
 
@@ -205,7 +205,7 @@ def run_mine(cfg: PipelineConfig, spark=None) -> MineSummary:
     mc = cfg.mine
     if not mc.output:
         raise UserFacingError("no output given: pass --output DIR_OR_S3_URI")
-    root = mc.output.rstrip("/")
+    root = normalize(mc.output)  # absolute for local output: listings and Spark see absolute paths
     t0 = time.monotonic()
     storage = Storage.for_config(cfg.storage)
     storage.ensure_bucket(root)

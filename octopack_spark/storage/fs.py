@@ -33,6 +33,22 @@ def is_s3(uri: str) -> bool:
     return uri.startswith(S3_SCHEMES)
 
 
+def normalize(uri: str) -> str:
+    """A dataset or file URI in the form `Storage.list_files` returns: S3 URIs as given (no trailing
+    '/'), local paths absolute, so relative paths such as `out/run` compare with listed files."""
+    if is_s3(uri):
+        return uri.rstrip("/")
+    return os.path.abspath(uri)
+
+
+def relative_to(root: str, uri: str) -> str:
+    """`uri` relative to the directory `root` (either may be a relative local path)."""
+    r, u = normalize(root), normalize(uri)
+    if u != r and not u.startswith(r.rstrip("/") + "/"):
+        raise ValueError(f"{uri} is not under {root}")
+    return u[len(r):].lstrip("/")
+
+
 def to_s3a(uri: str) -> str:
     """The URI Spark should use (s3a:// for object storage, an absolute path otherwise)."""
     for s in S3_SCHEMES:

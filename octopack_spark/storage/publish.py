@@ -17,7 +17,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Optional
 
-from octopack_spark.storage.fs import Storage, is_s3, join
+from octopack_spark.storage.fs import Storage, is_s3, join, relative_to
 
 LOG_DIR = "_log"
 STAGING_DIR = "_staging"
@@ -27,13 +27,6 @@ STAGING_DIR = "_staging"
 class PublishedFile:
     path: str  # relative to the dataset root
     size: int
-
-
-def _rel(root: str, uri: str) -> str:
-    r = root.rstrip("/")
-    if not uri.startswith(r):
-        raise ValueError(f"{uri} is not under {root}")
-    return uri[len(r):].lstrip("/")
 
 
 def staging_uri(root: str, unit: str) -> str:
@@ -60,7 +53,7 @@ def publish(
     for table, (staged_dir, table_rel) in moves.items():
         items = []
         for f in storage.list_files(staged_dir, suffix=".parquet"):
-            rel_in_stage = _rel(staged_dir, f.uri)
+            rel_in_stage = relative_to(staged_dir, f.uri)
             sub, name = posixpath.split(rel_in_stage)
             dst_rel = posixpath.join(table_rel, sub, f"{unit}-{name}") if sub else posixpath.join(table_rel, f"{unit}-{name}")
             items.append({"src": f.uri, "dst": dst_rel, "size": f.size})

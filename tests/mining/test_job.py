@@ -166,6 +166,19 @@ def test_incremental_rerun_mines_only_new_commits(tmp_path, spark):
     assert t.num_rows == 4 and len(set(t.column("row_id").to_pylist())) == 4
 
 
+def test_relative_output_path(tmp_path, spark, monkeypatch):
+    # `octopack mine --output out/run` (the quickstart's form): a relative local output directory
+    repo = RepoBuilder(str(tmp_path / "rel"))
+    repo.commit({"a.py": "x = 1\n"}, "Add a")
+    repo.commit({"a.py": "x = 2\n"}, "Change a")
+    monkeypatch.chdir(tmp_path)
+    summary = run_mine(_cfg(tmp_path, "out/run", [repo.path]), spark=spark)
+    assert (summary.repos_ok, summary.rows) == (1, 2)
+    table, m = _table(tmp_path / "out" / "run", "commits")
+    assert table.num_rows == 2 and m.table("commits").rows == 2
+    assert not (tmp_path / "out" / "run" / "_staging").exists() or not any((tmp_path / "out" / "run" / "_staging").iterdir())
+
+
 def test_no_repos_is_a_clear_error(tmp_path, spark):
     cfg = _cfg(tmp_path, tmp_path / "o", [])
     with pytest.raises(UserFacingError, match="no repositories"):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from octopack_spark.errors import UserFacingError
-from octopack_spark.storage.fs import Storage, is_s3, join
+from octopack_spark.storage.fs import Storage, is_s3, join, relative_to
 
 PARQUET_SUFFIXES = (".parquet",)
 JSON_SUFFIXES = (".jsonl", ".json")
@@ -85,8 +85,10 @@ def hive_partitions(rel: str) -> tuple[tuple[str, str], ...]:
 
 
 def _rel(root: str, uri: str) -> str:
-    r = root.rstrip("/")
-    rel = uri[len(r):] if uri.startswith(r) else uri
+    try:
+        rel = relative_to(root, uri)
+    except ValueError:
+        rel = uri
     return rel.lstrip("/").replace("\\", "/")
 
 

@@ -46,6 +46,16 @@ def test_glob_and_single_file(ft_dataset):
     assert s1.how == "file" and s1.files[0].uri == one
 
 
+def test_relative_glob_and_directory(ft_dataset, monkeypatch):
+    # users pass paths relative to their working directory; listings return absolute paths
+    monkeypatch.chdir(ft_dataset)
+    src = resolve_files(Storage(), "ft", "commitpackft/lang=Py*/*.parquet", None)
+    assert src.how == "glob" and len(src.files) == 2
+    src = resolve_files(Storage(), "ft", "commitpackft", None)
+    assert src.how == "directory" and len(src.files) == N_FILES
+    assert all(f.rel.startswith("lang=") for f in src.files)
+
+
 def test_language_filter_skips_partitions(ft_dataset):
     src = resolve_files(Storage(), "ft", str(ft_dataset), "commitpackft")
     units = plan_units(Storage(), src, languages=["Go"])
