@@ -20,3 +20,22 @@ def build_config(args: argparse.Namespace, overrides: dict[str, Any]) -> Pipelin
     if getattr(args, "master", None):
         overrides = {**overrides, "spark.master": args.master}
     return load_config(args.config, overrides=overrides, sets=args.sets)
+
+
+def spark_submit_main(prog: str, doc: str, register, run, argv=None) -> int:
+    """A `jobs/*.py` entry point: the subcommand's flags and run function without the `octopack` wrapper;
+    a UserFacingError becomes one `error:` line and exit code 2, as in `octopack`."""
+    import logging
+    import sys
+
+    from octopack_spark.errors import UserFacingError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    p = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    register(p)
+    args = p.parse_args(argv)
+    try:
+        return run(args)
+    except UserFacingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

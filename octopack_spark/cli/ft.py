@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from octopack_spark.cli.common import add_common_flags, build_config
+from octopack_spark.cli.common import add_common_flags, build_config, spark_submit_main
 from octopack_spark.config import dump_config
 
 
@@ -89,17 +88,4 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv=None) -> int:
     """spark-submit entry point (jobs/build_commitpackft.py): same flags as `octopack ft`."""
-    import logging
-
-    from octopack_spark.errors import UserFacingError
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    p = argparse.ArgumentParser(prog="build_commitpackft.py", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    register(p)
-    args = p.parse_args(argv)
-    try:
-        return run(args)
-    except UserFacingError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return spark_submit_main("build_commitpackft.py", __doc__, register, run, argv)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from octopack_spark.cli.common import add_common_flags, build_config
+from octopack_spark.cli.common import add_common_flags, build_config, spark_submit_main
 from octopack_spark.config import dump_config
 
 
@@ -54,16 +53,4 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv=None) -> int:
     """spark-submit entry point (jobs/mine_commits.py): same flags as `octopack mine`."""
-    import logging
-
-    from octopack_spark.errors import UserFacingError
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    p = argparse.ArgumentParser(prog="mine_commits.py", description=__doc__)
-    register(p)
-    args = p.parse_args(argv)
-    try:
-        return run(args)
-    except UserFacingError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return spark_submit_main("mine_commits.py", __doc__, register, run, argv)

@@ -94,6 +94,16 @@ class Runner:
             detail = message[-ctx.config.detail_chars:]
         sample.result = make_result(sample, status, detail, 0.0)
 
+    def take_binary(self, sample: Sample, ctx: Context, out: sandbox.Outcome, build_dir) -> bool:
+        """After a sample's own compile to `build_dir/main`: record the binary to run, or the compile failure."""
+        sample.compile_s += out.duration_s
+        if out.returncode != 0 or not (build_dir / "main").exists():
+            self.compile_failed(sample, ctx, out)
+            return False
+        sample.artifacts = [(build_dir / "main", "main")]
+        sample.cmd = ["./main"]
+        return True
+
     # -------------------------------------------------------------- run step
     def run(self, sample: Sample, ctx: Context, run_no: int) -> api.ExecResult:
         cfg = ctx.config

@@ -73,9 +73,4 @@ class CppRunner(Runner):
             os.chown(d / "main.cpp", ctx.builder_uid, ctx.builder_uid)
             res = ctx.compile(cpp_compile_cmd(tools.gxx, "main.cpp", "main", include), d, tools.base_env(d),
                               ro=[tools.cpp_pch_dir] if include else [])
-            s.compile_s += res.duration_s
-            if res.returncode != 0 or not (d / "main").exists():
-                self.compile_failed(s, ctx, res)
-                continue
-            s.artifacts = [(d / "main", "main")]
-            s.cmd = ["./main"]
+            self.take_binary(s, ctx, res, d)

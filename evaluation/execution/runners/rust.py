@@ -111,12 +111,7 @@ class RustRunner(Runner):
         for i, s in enumerate(singles):
             d = ctx.new_dir(f"build-single{i}", ctx.builder_uid)
             res = self._compile(ctx, d, s.source)
-            s.compile_s += res.duration_s
-            if res.returncode != 0 or not (d / "main").exists():
-                self.compile_failed(s, ctx, res)
-                continue
-            s.artifacts = [(d / "main", "main")]
-            s.cmd = ["./main"]
+            self.take_binary(s, ctx, res, d)
 
     def adjust(self, sample: Sample, out, status: str, detail: str) -> tuple[str, str]:
         if status == api.STATUS_PASSED and not re.search(r"test result: ok\. [1-9]\d* passed", out.stdout):
