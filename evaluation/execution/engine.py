@@ -13,7 +13,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
@@ -21,7 +20,7 @@ from typing import Mapping, Optional, Sequence
 from evaluation.data import language_of_task
 from evaluation.execution import api, assemble, sandbox
 from evaluation.execution.runners import RUNNERS
-from evaluation.execution.runners.base import Context, Sample, make_result
+from evaluation.execution.runners.base import Context, Sample
 from evaluation.execution.toolchains import Toolchains
 
 # Longest compiles first: the thread pool then ends with short Python/JS chunks filling the gaps.

@@ -8,7 +8,6 @@ the reference runtimes of all canonical solutions.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 

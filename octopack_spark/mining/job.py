@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import time
 import traceback
 import uuid
@@ -223,7 +222,6 @@ def run_mine(cfg: PipelineConfig, spark=None) -> MineSummary:
 
     run_id = _new_run_id()
     summary = MineSummary(run_id=run_id, output=root)
-    new_units: list[dict] = []
 
     if sources.problems:
         outcomes = [_validation_outcome(p) for p in sources.problems]
