@@ -71,20 +71,18 @@ def run_git(path: str) -> tuple[float, float]:
 
 _WORKER = r"""
 import json, resource, sys, time
-import pygit2
 from octopack_spark.config import MineConfig
 from octopack_spark.mining.sources import RepoSpec
 from octopack_spark.mining.walk import RepoOutcome, mine_repository
 path, max_commits = sys.argv[1], int(sys.argv[2])
 spec = RepoSpec(path, name="bench", kind="local", location=path)
 cfg = MineConfig(max_commits=max_commits or None)
-repo = pygit2.Repository(path)
 # warm-up imports (pyarrow lazily imports parts of itself on first conversion)
-next(iter(mine_repository(spec, MineConfig(max_commits=1), RepoOutcome("b", path), repo=repo)), None)
+next(iter(mine_repository(spec, MineConfig(max_commits=1), RepoOutcome("b", path))), None)
 out = RepoOutcome("bench", path)
 t, c = time.perf_counter(), time.process_time()
 rows = 0
-for batch in mine_repository(spec, cfg, out, repo=repo):
+for batch in mine_repository(spec, cfg, out):
     rows += batch.num_rows
 wall, cpu = time.perf_counter() - t, time.process_time() - c
 print(json.dumps({"commits": out.commits, "rows": rows, "bytes": out.bytes, "wall": wall, "cpu": cpu,

@@ -65,7 +65,7 @@ ERRORS_SCHEMA = pa.schema(
 
 # ---------------------------------------------------------------- state (incremental mining)
 STATE_TABLE = "state"
-STATE_VERSION = "1.0"
+STATE_VERSION = "1.1"  # 1.1: `pending`
 STATE_SCHEMA = pa.schema(
     [
         pa.field("repo", pa.string(), nullable=False),
@@ -78,6 +78,9 @@ STATE_SCHEMA = pa.schema(
         pa.field("rows", pa.int64(), nullable=False),
         pa.field("bytes", pa.int64(), nullable=False),  # old+new contents bytes emitted
         pa.field("seconds", pa.float64(), nullable=False),
+        # JSON list of {head, base, start, stop}: ranges of the commit list of `head` excluding `base`
+        # that a time budget left unmined; the next run mines them first. Null when nothing is left.
+        pa.field("pending", pa.string()),
     ]
 )
 

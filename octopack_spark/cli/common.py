@@ -22,6 +22,21 @@ def build_config(args: argparse.Namespace, overrides: dict[str, Any]) -> Pipelin
     return load_config(args.config, overrides=overrides, sets=args.sets)
 
 
+def run_guarded(command: str, fn, cfg: PipelineConfig, published: str = "nothing was published"):
+    """Run a Spark job function; a failure that is not the user's input becomes one line naming the stage,
+    what ran out and the setting to change (the full trace goes to a log file named in the line)."""
+    from octopack_spark.errors import UserFacingError
+
+    try:
+        return fn(cfg)
+    except (UserFacingError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        from octopack_spark.spark.diagnose import stage_failed
+
+        raise stage_failed(command, e, cfg.spark, published=published) from None
+
+
 def spark_submit_main(prog: str, doc: str, register, run, argv=None) -> int:
     """A `jobs/*.py` entry point: the subcommand's flags and run function without the `octopack` wrapper;
     a UserFacingError becomes one `error:` line and exit code 2, as in `octopack`."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from octopack_spark.cli.common import add_common_flags, build_config, spark_submit_main
+from octopack_spark.cli.common import add_common_flags, build_config, run_guarded, spark_submit_main
 from octopack_spark.config import dump_config
 
 
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from octopack_spark.ft.job import run_ft
 
-    summary = run_ft(cfg)
+    summary = run_guarded("ft", run_ft, cfg)
     print(summary.render())
     if args.json_summary:
         print(json.dumps(summary.stats, default=str))

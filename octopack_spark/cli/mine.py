@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
-from octopack_spark.cli.common import add_common_flags, build_config, spark_submit_main
+from octopack_spark.cli.common import add_common_flags, build_config, run_guarded, spark_submit_main
 from octopack_spark.config import dump_config
 
 
@@ -44,11 +45,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from octopack_spark.mining.job import run_mine
 
-    summary = run_mine(cfg)
+    summary = run_guarded("mine", run_mine, cfg, published="batches committed before it are published; "
+                          "rerun the same command to resume")
     print(summary.render())
     if getattr(args, "json_summary", None):
         print(json.dumps(summary.to_dict()))
-    return 0 if summary.repos_failed < summary.repos or summary.repos == 0 else 1
+    limit = cfg.mine.max_failed_share
+    if summary.repos and summary.repos_failed / summary.repos > limit:
+        print(f"error: {summary.repos_failed} of {summary.repos} repositories failed entirely (more than "
+              f"mine.max_failed_share={limit:g}); their reasons are in the errors table. What was mined is "
+              "published. Raise the share with --set mine.max_failed_share=... to accept this.", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv=None) -> int:

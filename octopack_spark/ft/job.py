@@ -42,6 +42,7 @@ from octopack_spark.ft.tables import (
     STATS_VERSION,
 )
 from octopack_spark.schema import COMMITS_SCHEMA, COMMITS_TABLE, spark_ddl
+from octopack_spark.spark.diagnose import set_stage
 from octopack_spark.storage.fs import Storage, join, normalize, to_s3a
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
 from octopack_spark.storage.publish import completed_units, discard_staging, publish, recover, staging_uri
@@ -265,7 +266,7 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
 
     # ---- read + context + scoring pass
     t0 = time.monotonic()
-    sc.setJobDescription("octopack ft: score")
+    set_stage(spark, "ft: score")
     commits = read_table(spark, storage, in_root, COMMITS_TABLE, schema_ddl=spark_ddl(COMMITS_SCHEMA))
     ctx = with_context(commits)
     if fc.score_partitions:
@@ -279,7 +280,7 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
 
     # ---- SQL step 2: exact dedup on the commit key, over rows that pass SQL step 1
     t0 = time.monotonic()
-    sc.setJobDescription("octopack ft: exact commit dedup")
+    set_stage(spark, "ft: exact commit dedup")
     fails_sql1 = F.arrays_overlap(F.col("drop_reasons"), F.array(*[F.lit(x) for x in SQL1_REASONS]))
     if "exact_commit_dup" in active:
         passing, failing = rows.where(~fails_sql1), rows.where(fails_sql1)
@@ -299,7 +300,7 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
 
     t0 = time.monotonic()
     if "exact_content_dup" in active:
-        sc.setJobDescription("octopack ft: exact content dedup")
+        set_stage(spark, "ft: exact content dedup")
         out, step_stats["exact_dedup_contents"] = exact_dedup_contents(cur, fc.exact)
         out = steps.materialize(out, "content")
         parts.append(out.where(F.col("exact_content_dup_of").isNotNull()))
@@ -310,7 +311,7 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
     if "decontaminated" in active:
         from octopack_spark.ft.decont.humanevalpack import decontaminate
 
-        sc.setJobDescription("octopack ft: decontamination")
+        set_stage(spark, "ft: decontamination")
         out, step_stats["decontaminate"] = decontaminate(cur, fc.decont, index=p["decont_index"])
         out = steps.materialize(out, "decont")
         parts.append(out.where(F.col("decont_hit").isNotNull()))
@@ -319,7 +320,7 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
 
     t0 = time.monotonic()
     if "near_dup" in active:
-        sc.setJobDescription("octopack ft: near dedup")
+        set_stage(spark, "ft: near dedup")
         cur, step_stats["near_dedup"] = near_dedup(cur, fc.minhash)
         cur = steps.materialize(cur, "near")
     timings["near_dedup"] = time.monotonic() - t0
@@ -327,7 +328,7 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
 
     # ---- verdicts -> scored
     t0 = time.monotonic()
-    sc.setJobDescription("octopack ft: write scored")
+    set_stage(spark, "ft: write scored")
     allrows = parts[0]
     for part in parts[1:]:
         allrows = allrows.unionByName(part, allowMissingColumns=True)
@@ -347,7 +348,7 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
         else allrows.limit(0)
 
     # ---- commitpackft
-    sc.setJobDescription("octopack ft: write commitpackft")
+    set_stage(spark, "ft: write commitpackft")
     kept = scored_df.where(F.col("keep"))
     cpft = kept.select(
         "commit", "old_file", "new_file", "old_contents", "new_contents", F.col("subject_clean").alias("subject"),

@@ -1,12 +1,25 @@
-"""Bare clones into executor-local scratch with pygit2, under a time budget and a size cap."""
+"""Getting a repository to read: local paths in place, URLs through a cache of bare clones.
+
+Local paths are opened where they are (no copy: a copy costs time and disk, and libgit2's local clone
+demands a complete object graph, so a partial clone or a mirror lacking a few blobs failed whole).
+URLs are cloned bare with pygit2 into a clone cache on executor-local disk (or a shared file system):
+a rerun only fetches new objects. Each cache entry has a lock file: an exclusive flock while it is
+cloned or fetched, a shared one while it is read, so concurrent tasks on the same repository cannot
+corrupt it and eviction (least recently used, over `mine.clone_cache_max_bytes`) skips entries in use.
+Everything runs under the per-repository time budget and the size cap.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
-from typing import Optional
+from typing import Iterator, Optional
 
 import pygit2
 
@@ -100,39 +113,6 @@ def scratch_root(configured: Optional[str] = None) -> str:
     return tempfile.gettempdir()
 
 
-def clone_bare(
-    spec: RepoSpec,
-    dest_parent: str,
-    deadline: float,
-    max_bytes: int,
-) -> tuple[pygit2.Repository, str]:
-    """Clone `spec` bare into a fresh directory under `dest_parent`; return (repo, directory).
-
-    The caller removes the directory (see `remove_clone`). Raises MiningError on any failure.
-    """
-    workdir = tempfile.mkdtemp(prefix="octopack-clone-", dir=dest_parent)
-    target = os.path.join(workdir, "repo.git")
-    cb = _Callbacks(deadline, max_bytes)
-    source = spec.location
-    if spec.kind == "local":
-        if not os.path.exists(source):
-            remove_clone(workdir)
-            raise MiningError("clone", "not_found", f"local path {source} does not exist")
-        source = "file://" + source  # the file transport reports progress, so the cap applies
-    try:
-        repo = pygit2.clone_repository(source, target, bare=True, callbacks=cb)
-    except BaseException as e:  # pygit2 raises GitError, ValueError, KeyError or our _Abort
-        remove_clone(workdir)
-        if isinstance(e, (KeyboardInterrupt, SystemExit)):
-            raise
-        raise classify_clone_error(spec, e) from None
-    size = _dir_size(target)
-    if size > max_bytes:
-        remove_clone(workdir)
-        raise MiningError("clone", "repo_too_large", f"clone is {size} bytes, over the cap of {max_bytes}")
-    return repo, workdir
-
-
 def _dir_size(path: str) -> int:
     total = 0
     for root, _dirs, files in os.walk(path):
@@ -144,5 +124,136 @@ def _dir_size(path: str) -> int:
     return total
 
 
-def remove_clone(workdir: str) -> None:
-    shutil.rmtree(workdir, ignore_errors=True)
+def _cache_key(spec: RepoSpec) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", spec.name or "repo")[-60:]
+    return f"{slug}-{hashlib.sha256(spec.location.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
+
+
+def cache_root(cfg) -> str:
+    return cfg.clone_cache_dir or os.path.join(scratch_root(cfg.scratch_dir), "octopack-clone-cache")
+
+
+def _fetch(repo: pygit2.Repository, cb: "_Callbacks") -> None:
+    remote = repo.remotes["origin"]
+    remote.fetch(refspecs=["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], callbacks=cb)
+    # Follow a default branch that moved (e.g. master -> main) when the server says so.
+    try:
+        for h in remote.list_heads(callbacks=cb):
+            if getattr(h, "name", None) == "HEAD" and getattr(h, "symref_target", None):
+                if h.symref_target in repo.references:
+                    repo.set_head(h.symref_target)
+                break
+    except Exception:  # older servers: keep HEAD as cloned
+        pass
+
+
+def _evict(root: str, keep: str, max_bytes: int) -> None:
+    """Remove least recently used entries until the cache fits; entries locked by a task are skipped."""
+    entries = []
+    for name in os.listdir(root):
+        if name.endswith(".git") and name != keep:
+            path = os.path.join(root, name)
+            try:
+                entries.append((os.stat(path).st_mtime, path))
+            except OSError:
+                pass
+    total = _dir_size(root)
+    for _mtime, path in sorted(entries):
+        if total <= max_bytes:
+            return
+        lock_path = path[:-4] + ".lock"
+        with open(lock_path, "a+") as lf:
+            try:
+                fcntl.flock(lf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # in use
+            size = _dir_size(path)
+            shutil.rmtree(path, ignore_errors=True)
+            total -= size
+
+
+def cached_clone(spec: RepoSpec, cfg, deadline: float) -> tuple[pygit2.Repository, str, object]:
+    """(repo, git_dir, lock file held shared) for a remote `spec`, cloning or fetching into the cache."""
+    root = cache_root(cfg)
+    os.makedirs(root, exist_ok=True)
+    key = _cache_key(spec)
+    target = os.path.join(root, key + ".git")
+    lf = open(os.path.join(root, key + ".lock"), "a+")
+    try:
+        fcntl.flock(lf, fcntl.LOCK_EX)
+        cb = _Callbacks(deadline, cfg.max_repo_bytes)
+        repo = None
+        if os.path.isdir(target):
+            try:
+                repo = pygit2.Repository(target)
+                _fetch(repo, cb)
+            except BaseException as e:
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    raise
+                if isinstance(e, _Abort) or "timed out" in str(e).lower():
+                    raise classify_clone_error(spec, e) from None
+                repo = None  # a damaged cache entry: clone again
+                shutil.rmtree(target, ignore_errors=True)
+        if repo is None:
+            tmp = tempfile.mkdtemp(prefix=key + ".tmp-", dir=root)
+            try:
+                repo, _ = _clone_into(spec, os.path.join(tmp, "repo.git"), cb)
+                os.rename(os.path.join(tmp, "repo.git"), target)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            repo = pygit2.Repository(target)
+        size = _dir_size(target)
+        if size > cfg.max_repo_bytes:
+            shutil.rmtree(target, ignore_errors=True)
+            raise MiningError("clone", "repo_too_large", f"clone is {size} bytes, over the cap of {cfg.max_repo_bytes}")
+        os.utime(target)
+        _evict(root, key + ".git", cfg.clone_cache_max_bytes)
+        fcntl.flock(lf, fcntl.LOCK_SH)  # readers share; eviction and re-fetch wait
+        return repo, target, lf
+    except BaseException:
+        lf.close()
+        raise
+
+
+def _clone_into(spec: RepoSpec, target: str, cb: "_Callbacks") -> tuple[pygit2.Repository, str]:
+    try:
+        return pygit2.clone_repository(spec.location, target, bare=True, callbacks=cb), target
+    except BaseException as e:  # pygit2 raises GitError, ValueError, KeyError or our _Abort
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise classify_clone_error(spec, e) from None
+
+
+def open_local(spec: RepoSpec, cfg, deadline: float) -> tuple[pygit2.Repository, str]:
+    """Open a local repository in place (bare or with a work tree); size cap on its object store."""
+    if not os.path.exists(spec.location):
+        raise MiningError("clone", "not_found", f"local path {spec.location} does not exist")
+    try:
+        repo = pygit2.Repository(spec.location)
+    except Exception as e:
+        raise MiningError("clone", "not_a_repository", f"{spec.location} is not a git repository: {e}") from None
+    git_dir = repo.path.rstrip("/")
+    size = _dir_size(os.path.join(git_dir, "objects"))
+    if size > cfg.max_repo_bytes:
+        raise MiningError("clone", "repo_too_large", f"object store is {size} bytes, over the cap of {cfg.max_repo_bytes}")
+    if time.monotonic() > deadline:
+        raise MiningError("clone", "timeout", "opening the repository ran past the per-repository time budget")
+    return repo, git_dir
+
+
+@contextlib.contextmanager
+def open_repository(spec: RepoSpec, cfg, deadline: float) -> Iterator[tuple[pygit2.Repository, str]]:
+    """(repo, git_dir) to read `spec` from: local paths in place, URLs through the clone cache."""
+    if spec.kind == "local":
+        yield open_local(spec, cfg, deadline)
+        return
+    pygit2.settings.server_connect_timeout = int(min(cfg.repo_time_budget_s, 60) * 1000)
+    pygit2.settings.server_timeout = int(min(cfg.repo_time_budget_s, 300) * 1000)
+    if time.monotonic() > deadline:
+        raise MiningError("clone", "timeout", "clone ran past the per-repository time budget")
+    repo, git_dir, lock = cached_clone(spec, cfg, deadline)
+    try:
+        yield repo, git_dir
+    finally:
+        repo.free()
+        lock.close()

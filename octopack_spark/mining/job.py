@@ -1,11 +1,17 @@
-"""The mining job: wires sources, state and `mine_repository` into Spark, commits batches, writes the manifest.
+"""The mining job: wires sources, state and the walk (mining/walk.py) into Spark, commits batches,
+writes the manifest.
 
 Data flow for one run:
-  repos (CLI / repos file) -> validate + name (driver) -> previous state (last mined HEAD per repo)
-  -> batches of `mine.batch_repos` repositories; per batch one Spark job with one task per repository:
-     task clones bare into executor scratch, walks new commits, yields Arrow batches (mapInArrow)
-     -> Spark writes `commits` (partitioned by lang) into `_staging/<unit>/`
-     -> per-repo outcomes come back through an accumulator -> driver writes `errors` + `state` rows
+  repos (CLI / repos file) -> validate + name (driver) -> previous state (last mined HEAD per repo, and
+  ranges a time budget left unmined)
+  -> batches of `mine.batch_repos` repositories; per batch:
+     job 1, one task per repository: open (local path in place, URL via the clone cache), plan (HEAD,
+       licence, commit list), mine the history when it has at most `mine.commits_per_task` commits
+     job 2, one task per slice of `mine.commits_per_task` commits of each longer history (and of ranges
+       left pending): mine that slice; rows are identical to one walk
+     each task writes its rows as Parquet straight into `_staging/<unit>/commits/lang=.../` (mining/
+       writer.py) and returns its outcome and file list; files no successful attempt reported are deleted
+     -> driver merges outcomes per repository, writes `errors` + `state` rows
      -> `publish` moves the unit into place (crash-safe, see storage/publish.py)
   -> `manifest.json` last, listing every file of every committed unit.
 A killed run loses at most its current batch; rerunning resumes because committed repositories have a
@@ -28,10 +34,12 @@ import pyarrow as pa
 from octopack_spark.config import MineConfig, PipelineConfig
 from octopack_spark.errors import UserFacingError
 from octopack_spark.mining.sources import ReposFileError, RepoSpec, read_repos_file, resolve_sources
-from octopack_spark.mining.walk import RepoOutcome, mine_repository
+from octopack_spark.mining.changes import list_commits
+from octopack_spark.mining.clone import MiningError, open_repository
+from octopack_spark.mining.walk import RepoOutcome, commit_limit, mine_commits, plan_repository
+from octopack_spark.mining.writer import CommitsWriter
 from octopack_spark.schema import (
     COMMITS_PARTITION,
-    COMMITS_SCHEMA,
     COMMITS_TABLE,
     COMMITS_VERSION,
     ERRORS_SCHEMA,
@@ -40,10 +48,9 @@ from octopack_spark.schema import (
     STATE_SCHEMA,
     STATE_TABLE,
     STATE_VERSION,
-    spark_ddl,
 )
-from octopack_spark.spark.errors import job_failed
-from octopack_spark.storage.fs import Storage, is_s3, join, normalize
+from octopack_spark.spark.diagnose import set_stage, stage_failed
+from octopack_spark.storage.fs import Storage, is_s3, join, normalize, relative_to
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
 from octopack_spark.storage.publish import completed_units, discard_staging, publish, recover, staging_uri
 
@@ -124,32 +131,113 @@ def previous_state(storage: Storage, root: str, units: list[dict]) -> dict[str, 
     return latest
 
 
-def _resume_head(prev: Optional[dict], spec: RepoSpec, full_refresh: bool) -> Optional[str]:
+def _resume_point(prev: Optional[dict], spec: RepoSpec, full_refresh: bool) -> tuple[Optional[str], list[dict]]:
+    """(last mined HEAD, slices a time budget left unmined) from the repository's previous state row."""
     if full_refresh or prev is None:
-        return None
+        return None, []
     if prev["status"] in ("ok", "partial") and prev["repo_url"] == spec.url:
-        return prev["last_head"]
-    return None
+        return prev["last_head"], json.loads(prev.get("pending") or "[]")
+    return None, []
 
 
-def _mine_partition_fn(cfg_json: str, acc):
-    """Build the mapInArrow function: one input row = one repository (JSON spec + last HEAD)."""
+def _task_fn(cfg_json: str, storage_json: str, staged_commits: str):
+    """The mapInArrow function: one input row = one work item (a repository, or a slice of a big
+    repository's history); one output row = its outcome and the Parquet files it wrote."""
 
-    def mine_partition(batches):
+    def run_items(batches):
+        from octopack_spark.config import StorageConfig
+
         mc = MineConfig.model_validate_json(cfg_json)
+        storage = Storage.for_config(StorageConfig.model_validate_json(storage_json))
+        keys, results = [], []
         for batch in batches:
             for item in batch.column(0).to_pylist():
                 d = json.loads(item)
-                spec = RepoSpec.from_dict(d["spec"])
-                outcome = RepoOutcome(spec.name, spec.url)
-                try:
-                    yield from mine_repository(spec, mc, outcome, d.get("last_head"))
-                except Exception as e:  # a bug must cost one repository, not the job
-                    outcome.status = "partial" if outcome.rows else "failed"
-                    outcome.error("internal", type(e).__name__, traceback.format_exc(limit=8))
-                acc.add({spec.name: outcome.to_dict()})
+                keys.append(d["key"])
+                results.append(json.dumps(mine_item(d, mc, storage, staged_commits)))
+        yield pa.RecordBatch.from_pydict({"key": keys, "result": results})
 
-    return mine_partition
+    return run_items
+
+
+def _file_name() -> str:
+    from pyspark import TaskContext
+
+    tc = TaskContext.get()
+    tag = f"{tc.partitionId():05d}-{tc.attemptNumber()}" if tc is not None else "00000-0"
+    return f"part-{tag}-{uuid.uuid4().hex[:12]}.zstd.parquet"
+
+
+def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) -> dict:
+    """Mine one work item inside a task. `d["kind"]` is "repo" (open, plan, and mine the history when it
+    is short; a long one comes back as `split` for the driver to slice) or "slice" (commits
+    [start, stop) of the plan of `head` excluding `base`). Returns {"outcome", "files", "split",
+    "pending"}; `pending` lists the ranges a time budget left unmined, for the next run."""
+    spec = RepoSpec.from_dict(d["spec"])
+    outcome = RepoOutcome(spec.name, spec.url)
+    t0 = time.monotonic()
+    deadline = t0 + mc.repo_time_budget_s
+    writer = CommitsWriter(storage, staged_commits, _file_name())
+    split, pending, files = None, [], []
+    try:
+        with open_repository(spec, mc, deadline) as (repo, git_dir):
+            shas, start, head, base = [], 0, None, None
+            if d["kind"] == "repo":
+                plan = plan_repository(repo, git_dir, spec, mc, outcome, d.get("last_head"))
+                if plan is not None:
+                    head, base = plan.head, plan.base
+                    if len(plan.commits) > mc.commits_per_task:
+                        split = {"head": head, "base": base, "n": len(plan.commits)}
+                    else:
+                        shas = plan.commits
+                if outcome.status != "empty":
+                    outcome.status = "ok"
+            else:
+                outcome.head, outcome.license = d["head"], d["license"]
+                head, base, start = d["head"], d["base"], d["start"]
+                all_shas, _merges = list_commits(
+                    git_dir, head, base, since=mc.since.timestamp() if mc.since else None,
+                    until=mc.until.timestamp() if mc.until else None, max_commits=commit_limit(spec, mc))
+                shas = all_shas[start:d["stop"]]
+                outcome.status = "ok"
+            if shas:
+                for batch in mine_commits(repo, git_dir, spec, mc, shas, outcome, deadline):
+                    writer.write(batch)
+                if outcome.stopped_at is not None:
+                    pending.append({"head": head, "base": base, "start": start + outcome.stopped_at,
+                                    "stop": start + len(shas)})
+        files = [f.__dict__ for f in writer.close()]
+    except MiningError as e:
+        writer.abort()
+        outcome.status = "failed" if outcome.commits == 0 else "partial"
+        outcome.error(e.stage, e.reason, e.message)
+    except Exception as e:  # a bug must cost one work item, not the job
+        writer.abort()
+        outcome.status = "failed"
+        outcome.error("internal", type(e).__name__, traceback.format_exc(limit=8))
+    if not files and outcome.rows:
+        # Nothing of this item is published (a failed writer may have left partial files behind).
+        outcome.commits = outcome.rows = outcome.bytes = 0
+    outcome.seconds = time.monotonic() - t0
+    return {"outcome": outcome.to_dict(), "files": files, "split": split, "pending": pending}
+
+
+def merge_outcomes(first: dict, parts: list[dict]) -> dict:
+    """One repository's outcome from its planning task and the slices of its history."""
+    out = dict(first)
+    out["errors"] = list(first["errors"])
+    for p in parts:
+        for k in ("commits", "rows", "bytes", "errors_dropped"):
+            out[k] = out.get(k, 0) + p.get(k, 0)
+        out["seconds"] = out["seconds"] + p["seconds"]
+        out["errors"] += p["errors"]
+    statuses = [p["status"] for p in parts]
+    if parts and first["status"] == "ok":
+        if all(s == "failed" for s in statuses):
+            out["status"] = "failed"
+        elif any(s != "ok" for s in statuses):
+            out["status"] = "partial"
+    return out
 
 
 def _outcome_tables(outcomes: list[dict], run_id: str, now: dt.datetime) -> tuple[pa.Table, pa.Table]:
@@ -162,6 +250,7 @@ def _outcome_tables(outcomes: list[dict], run_id: str, now: dt.datetime) -> tupl
             "repo": o["repo"], "repo_url": o["repo_url"], "last_head": o.get("head") if o["status"] in ("ok", "partial") else None,
             "status": o["status"], "time": now, "run_id": run_id, "commits": o["commits"], "rows": o["rows"],
             "bytes": o["bytes"], "seconds": float(o["seconds"]),
+            "pending": json.dumps(o["pending"]) if o.get("pending") else None,
         })
     return (pa.Table.from_pylist(err_rows, schema=ERRORS_SCHEMA),
             pa.Table.from_pylist(state_rows, schema=STATE_SCHEMA))
@@ -185,21 +274,78 @@ def _validation_outcome(problem) -> dict:
     return o.to_dict()
 
 
+def _run_items(spark, cfg: PipelineConfig, storage: Storage, items: list[dict], staged_commits: str,
+               what: str) -> dict[str, dict]:
+    """One Spark job, one task per work item; returns {key: result}. Files that no successful task
+    attempt reported (a failed or speculative attempt) are deleted, so publish sees exactly the rows
+    the outcomes count."""
+    sc = spark.sparkContext
+    payload = [(json.dumps(i),) for i in items]
+    df = spark.createDataFrame(sc.parallelize(payload, numSlices=len(payload)), "item string")
+    fn = _task_fn(cfg.mine.model_dump_json(), cfg.storage.model_dump_json(), staged_commits)
+    set_stage(spark, f"mine {what}")
+    try:
+        rows = df.mapInArrow(fn, "key string, result string").collect()
+    except Exception as e:  # Py4JJavaError & co: one line naming what ran out; the trace goes to a log
+        root = staged_commits.split("/_staging/")[0]
+        published = "batches committed before it are published; rerun the same command to resume" + (
+            f"; S3 endpoint {storage.s3.endpoint_url or 'AWS'}" if is_s3(root) else "")
+        raise stage_failed("mine", e, cfg.spark, published=published) from None
+    return {r["key"]: json.loads(r["result"]) for r in rows}
+
+
+def _drop_unreported(storage: Storage, staged_commits: str, results: list[dict]) -> None:
+    reported = {f["path"] for r in results for f in r["files"]}
+    for f in storage.list_files(staged_commits, suffix=".parquet"):
+        if relative_to(staged_commits, f.uri) not in reported:
+            storage.delete(f.uri)
+
+
+def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, staged_commits: str,
+                what: str) -> list[dict]:
+    """Mine a batch of repositories: a first job opens and plans every repository and mines the short
+    histories; long histories (and ranges a time budget left for this run) become slices of at most
+    `mine.commits_per_task` commits, mined by a second job. Returns one outcome per repository."""
+    mc = cfg.mine
+    items = [{"key": s.name, "kind": "repo", "spec": s.to_dict(), "last_head": h} for s, h, _p in batch]
+    first = _run_items(spark, cfg, storage, items, staged_commits, what)
+    slices: list[dict] = []
+    for s, _h, pending in batch:
+        r = first.get(s.name)
+        if r is None:
+            continue
+        o = r["outcome"]
+        ranges = list(pending) if o["status"] != "failed" else []
+        if r["split"]:
+            ranges.insert(0, {"head": r["split"]["head"], "base": r["split"]["base"], "start": 0,
+                              "stop": r["split"]["n"]})
+        for rg in ranges:
+            for lo in range(rg["start"], rg["stop"], mc.commits_per_task):
+                hi = min(lo + mc.commits_per_task, rg["stop"])
+                slices.append({"key": f"{s.name}\0{rg['head']}\0{lo}", "repo": s.name, "kind": "slice",
+                               "spec": s.to_dict(), "head": rg["head"], "base": rg["base"], "start": lo,
+                               "stop": hi, "license": o["license"]})
+    second = _run_items(spark, cfg, storage, slices, staged_commits, f"{what}: {len(slices)} slices") \
+        if slices else {}
+    _drop_unreported(storage, staged_commits, list(first.values()) + list(second.values()))
+    outcomes = []
+    for s, _h, _p in batch:
+        r = first.get(s.name)
+        if r is None:  # cannot happen unless Spark lost a task result; record it, do not guess
+            o = RepoOutcome(s.name, s.url)
+            o.error("internal", "no_outcome", "the task finished without reporting an outcome")
+            outcomes.append({**o.to_dict(), "pending": []})
+            continue
+        parts = [second[x["key"]] for x in slices if x["repo"] == s.name and x["key"] in second]
+        o = merge_outcomes(r["outcome"], [p["outcome"] for p in parts])
+        o["pending"] = r["pending"] + [rg for p in parts for rg in p["pending"]]
+        outcomes.append(o)
+    return outcomes
+
+
 def run_mine(cfg: PipelineConfig, spark=None) -> MineSummary:
     """Run the mining job described by `cfg` (cfg.mine.output required). Returns the run summary."""
-    from pyspark.accumulators import AccumulatorParam
-
-    from octopack_spark.spark.io import stage_table
     from octopack_spark.spark.session import get_spark
-
-    class _DictMerge(AccumulatorParam):
-        # Keyed by repository name, so a re-executed task overwrites instead of double counting.
-        def zero(self, value):
-            return {}
-
-        def addInPlace(self, a, b):
-            a.update(b)
-            return a
 
     mc = cfg.mine
     if not mc.output:
@@ -233,37 +379,17 @@ def run_mine(cfg: PipelineConfig, spark=None) -> MineSummary:
             summary.add(o)
             summary.errors += [{"repo": o["repo"], **e} for e in o["errors"]]
 
-    todo = [(s, _resume_head(prior.get(s.name), s, mc.full_refresh)) for s in sources.specs]
+    todo = []
+    for s in sources.specs:
+        last_head, pending = _resume_point(prior.get(s.name), s, mc.full_refresh)
+        todo.append((s, last_head, pending))
     if todo and spark is None:
         spark = get_spark(cfg.spark, cfg.storage, uris=[root], app_name="octopack-mine")
-    cfg_json = mc.model_dump_json()
-    ddl = spark_ddl(COMMITS_SCHEMA)
     for b, start in enumerate(range(0, len(todo), mc.batch_repos)):
         batch = todo[start:start + mc.batch_repos]
         unit = f"{run_id}-b{b:05d}"
-        sc = spark.sparkContext
-        acc = sc.accumulator({}, _DictMerge())
-        items = [json.dumps({"spec": s.to_dict(), "last_head": h}) for s, h in batch]
-        # One slice per repository: tasks are scheduled independently, so a big repo never holds up the rest.
-        rdd = sc.parallelize([(i,) for i in items], numSlices=len(items))
-        df = spark.createDataFrame(rdd, "spec string")
-        mined = df.mapInArrow(_mine_partition_fn(cfg_json, acc), ddl)
-        sc.setJobDescription(f"octopack mine {unit} ({len(batch)} repos)")
-        try:
-            staged_commits = stage_table(mined, root, unit, COMMITS_TABLE, partition_by=[COMMITS_PARTITION])
-        except Exception as e:  # Py4JJavaError & co: report the root cause in one line
-            hint = "batches committed so far are kept; rerun the same command to resume" + (
-                f"; S3 endpoint {storage.s3.endpoint_url or 'AWS'}" if is_s3(root) else "")
-            raise job_failed(f"mining batch {unit} ({len(batch)} repositories)", e, hint) from None
-        results: dict = acc.value
-        outcomes = []
-        for s, _h in batch:
-            o = results.get(s.name)
-            if o is None:  # cannot happen unless an executor lost the update; record it, do not guess
-                o = RepoOutcome(s.name, s.url)
-                o.error("internal", "no_outcome", "the task finished without reporting an outcome")
-                o = o.to_dict()
-            outcomes.append(o)
+        staged_commits = join(staging_uri(root, unit), COMMITS_TABLE)
+        outcomes = _mine_batch(spark, cfg, storage, batch, staged_commits, f"{unit} ({len(batch)} repos)")
         staged = _commit_side_tables(storage, root, unit, outcomes, run_id)
         staged[COMMITS_TABLE] = staged_commits
         publish(storage, root, unit, {t: (u, t) for t, u in staged.items()},

@@ -35,6 +35,8 @@ class RepoSpec:
     name: str = ""  # stable repository name used in row ids ("owner/name")
     license: Optional[str] = None
     stars: Optional[int] = None
+    # Newest N non-merge commits of this repository only (repos file column; mine.max_commits caps all).
+    max_commits: Optional[int] = None
     # Filled by validate_source: "remote" (clone URL) or "local" (absolute path).
     kind: str = ""
     location: str = ""
@@ -45,13 +47,14 @@ class RepoSpec:
             "name": self.name,
             "license": self.license,
             "stars": self.stars,
+            "max_commits": self.max_commits,
             "kind": self.kind,
             "location": self.location,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "RepoSpec":
-        return cls(**{k: d.get(k) for k in ("url", "name", "license", "stars", "kind", "location")})
+        return cls(**{k: d.get(k) for k in ("url", "name", "license", "stars", "max_commits", "kind", "location")})
 
 
 @dataclass
@@ -193,7 +196,7 @@ def _clean_stars(v, where: str) -> Optional[int]:
 
 def read_repos_file(path: str) -> list[RepoSpec]:
     """Read a repos list: .txt (one URL/path a line, '#' comments), .csv or .parquet with columns
-    url[, name, license, stars]."""
+    url[, name, license, stars, max_commits]."""
     p = Path(path)
     if not p.is_file():
         raise ReposFileError(f"repos file not found: {path}")
@@ -238,6 +241,7 @@ def read_repos_file(path: str) -> list[RepoSpec]:
                 name=str(name).strip() if name is not None and str(name).strip() else "",
                 license=_clean_license(row.get("license")),
                 stars=_clean_stars(row.get("stars"), where),
+                max_commits=_clean_stars(row.get("max_commits"), where + " (max_commits)") or None,
             )
         )
     return specs
@@ -260,7 +264,8 @@ def resolve_sources(
         except UnsafeSourceError as e:
             # A refused source keeps its text as name, so the errors table shows what was given.
             shown = spec.name or (name if e.reason == "outside_allowed_root" else spec.url)
-            out.problems.append(SourceProblem(RepoSpec(spec.url, shown, spec.license, spec.stars), e.reason, str(e)))
+            out.problems.append(SourceProblem(RepoSpec(spec.url, shown, spec.license, spec.stars, spec.max_commits),
+                                              e.reason, str(e)))
             continue
         if location in seen_sources:
             continue  # the same repository listed twice: mine it once
@@ -269,5 +274,5 @@ def resolve_sources(
             # Two different sources derive the same name: keep names unique and stable.
             name = f"{name}-{hashlib.sha1(location.encode()).hexdigest()[:8]}"
         used_names[name] = location
-        out.specs.append(RepoSpec(spec.url, name, spec.license, spec.stars, kind, location))
+        out.specs.append(RepoSpec(spec.url, name, spec.license, spec.stars, spec.max_commits, kind, location))
     return out

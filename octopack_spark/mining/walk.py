@@ -1,14 +1,18 @@
 """Walk a repository's default branch and turn every non-merge commit into per-file change rows.
 
-`mine_repository` is a pure function of (repository, config, last mined HEAD): it yields Arrow record
-batches in the commits schema (without the `lang` partition column's special handling) and fills a
-`RepoOutcome` with counts and at most one error. Spark only calls it; tests call it directly.
-Memory is bounded by the Arrow batch size, not by history length.
+Three pure steps, each callable alone (Spark only wires them, see mining/job.py):
+  open_repository  local path: opened in place (no copy, no demand for a complete object graph);
+                   URL: a bare clone in the clone cache (mining/clone.py), fetched when already there
+  plan_repository  HEAD, licence, and the list of non-merge commits to mine (mining/changes.py)
+  mine_commits     rows for any slice of that list: a big history is split over several tasks and
+                   the rows are identical to a single walk, because each commit's rows depend on that
+                   commit alone
+`mine_repository` runs the three for one repository (tests, small repositories). Batches are Arrow
+record batches in the commits schema, bounded in rows and bytes; errors go into a `RepoOutcome`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -17,11 +21,11 @@ from typing import Iterator, Optional
 import numpy as np
 import pyarrow as pa
 import pygit2
-from pygit2.enums import DiffFind, SortMode
 
 from octopack_spark.config import MineConfig
 from octopack_spark.licenses import classify_license_text, pick_license_file
-from octopack_spark.mining.clone import MiningError, clone_bare, remove_clone, scratch_root
+from octopack_spark.mining.changes import FileChange, GitCommandError, commit_changes, list_commits
+from octopack_spark.mining.clone import MiningError, open_repository
 from octopack_spark.mining.identity import author_id, row_id
 from octopack_spark.mining.languages import detect_language
 from octopack_spark.mining.sources import RepoSpec
@@ -30,6 +34,7 @@ from octopack_spark.schema import COMMITS_SCHEMA
 _MODE_COMMIT = 0o160000  # gitlink (submodule)
 _MODE_LINK = 0o120000  # symlink
 _STATUS = {"A": "A", "M": "M", "D": "D", "R": "R", "T": "M", "C": "A"}
+_MAX_ERRORS = 50  # per outcome; the rest are counted in one summary error
 
 
 @dataclass
@@ -45,8 +50,13 @@ class RepoOutcome:
     seconds: float = 0.0
     license: Optional[str] = None
     errors: list[dict] = field(default_factory=list)
+    errors_dropped: int = 0
+    stopped_at: Optional[int] = None  # index in the mined slice where the time budget stopped the walk
 
     def error(self, stage: str, reason: str, message: str) -> None:
+        if len(self.errors) >= _MAX_ERRORS:
+            self.errors_dropped += 1
+            return
         self.errors.append({"stage": stage, "reason": reason, "message": message[:2000]})
 
     def to_dict(self) -> dict:
@@ -205,109 +215,165 @@ def detect_repo_license(repo: pygit2.Repository, tree: pygit2.Tree) -> Optional[
     return classify_license_text(blob.data[:300_000].decode("utf-8", "replace"))
 
 
+def path_text(raw: bytes) -> str:
+    """A tree path as text. UTF-8 paths are kept as they are; any other bytes are written the way git
+    quotes them (`"r\\351sum\\351.py"`: C escapes, octal for non-ASCII bytes, in double quotes), so the
+    path is stored losslessly in a UTF-8 column and the row is kept."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    out = ['"']
+    for b in raw:
+        c = chr(b)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif 0x20 <= b < 0x7F:
+            out.append(c)
+        else:
+            out.append({0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0B: "\\v", 0x0C: "\\f",
+                        0x0D: "\\r"}.get(b, f"\\{b:03o}"))
+    out.append('"')
+    return "".join(out)
+
+
+def commit_limit(spec: RepoSpec, cfg: MineConfig) -> Optional[int]:
+    """The tighter of mine.max_commits and the repository's own max_commits (repos file)."""
+    limits = [x for x in (cfg.max_commits, spec.max_commits) if x]
+    return min(limits) if limits else None
+
+
+@dataclass
+class RepoPlan:
+    """What `plan_repository` decided: mine `commits` (newest first) of `head`, excluding `base`."""
+
+    git_dir: str
+    head: str
+    base: Optional[str]
+    commits: list[str]
+
+
+def plan_repository(
+    repo: pygit2.Repository,
+    git_dir: str,
+    spec: RepoSpec,
+    cfg: MineConfig,
+    outcome: RepoOutcome,
+    last_head: Optional[str] = None,
+    head: Optional[str] = None,
+) -> Optional[RepoPlan]:
+    """Resolve HEAD (or take the pinned `head`), detect the licence and list the commits to mine.
+    Returns None when there is nothing to mine (empty repository, or HEAD unchanged since `last_head`)."""
+    if head is None:
+        try:
+            if repo.head_is_unborn or repo.is_empty:
+                outcome.status = "empty"
+                outcome.error("open", "empty", "repository has no commits on its default branch")
+                return None
+            head_commit = repo.head.peel(pygit2.Commit)
+        except Exception as e:
+            raise MiningError("open", "corrupt", f"cannot resolve HEAD: {e}") from None
+        head = str(head_commit.id)
+        outcome.head = head
+        try:
+            outcome.license = spec.license or detect_repo_license(repo, head_commit.tree)
+        except Exception as e:  # a broken license blob must not lose the repository
+            outcome.license = spec.license
+            outcome.error("open", "license_unreadable", str(e))
+    else:
+        outcome.head = head
+    if last_head == head:
+        outcome.status = "ok"
+        return None
+    base = None
+    if last_head:
+        try:
+            repo[last_head]
+            base = last_head
+        except (KeyError, ValueError):
+            outcome.error("walk", "history_rewritten", f"previous HEAD {last_head} is gone; mining the whole history")
+    try:
+        commits, outcome.merges_skipped = list_commits(
+            git_dir, head, base,
+            since=cfg.since.timestamp() if cfg.since else None,
+            until=cfg.until.timestamp() if cfg.until else None,
+            max_commits=commit_limit(spec, cfg),
+        )
+    except GitCommandError as e:
+        raise MiningError("walk", "corrupt", str(e)) from None
+    return RepoPlan(git_dir=git_dir, head=head, base=base, commits=commits)
+
+
 def mine_repository(
     spec: RepoSpec,
     cfg: MineConfig,
     outcome: RepoOutcome,
     last_head: Optional[str] = None,
-    repo: Optional[pygit2.Repository] = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Clone `spec` (unless `repo` is given) and yield commit rows; see module doc."""
+    """Open `spec`, plan and mine its whole new history in this process; see module doc."""
     t0 = time.monotonic()
     deadline = t0 + cfg.repo_time_budget_s
-    # Objects of a fresh clone were hashed by the pack indexer when received; re-hashing every blob
-    # on each read costs ~25% of the walk.
-    pygit2.settings.enable_strict_hash_verification(False)
-    workdir = None
     try:
-        if repo is None:
-            pygit2.settings.server_connect_timeout = int(min(cfg.repo_time_budget_s, 60) * 1000)
-            pygit2.settings.server_timeout = int(min(cfg.repo_time_budget_s, 300) * 1000)
-            repo, workdir = clone_bare(spec, scratch_root(cfg.scratch_dir), deadline, cfg.max_repo_bytes)
-        yield from _walk(repo, spec, cfg, outcome, last_head, deadline)
+        with open_repository(spec, cfg, deadline) as (repo, git_dir):
+            plan = plan_repository(repo, git_dir, spec, cfg, outcome, last_head)
+            if plan is not None:
+                yield from mine_commits(repo, plan.git_dir, spec, cfg, plan.commits, outcome, deadline)
     except MiningError as e:
         outcome.status = "failed" if outcome.commits == 0 else "partial"
         outcome.error(e.stage, e.reason, e.message)
     finally:
         outcome.seconds = time.monotonic() - t0
-        if workdir is not None:
-            remove_clone(workdir)
 
 
-def _walk(
+def mine_commits(
     repo: pygit2.Repository,
+    git_dir: str,
     spec: RepoSpec,
     cfg: MineConfig,
+    shas: list[str],
     outcome: RepoOutcome,
-    last_head: Optional[str],
     deadline: float,
 ) -> Iterator[pa.RecordBatch]:
-    try:
-        if repo.head_is_unborn or repo.is_empty:
-            outcome.status = "empty"
-            outcome.error("open", "empty", "repository has no commits on its default branch")
-            return
-        head = repo.head.peel(pygit2.Commit)
-    except MiningError:
-        raise
-    except Exception as e:
-        raise MiningError("open", "corrupt", f"cannot resolve HEAD: {e}") from None
-    outcome.head = str(head.id)
-    try:
-        outcome.license = spec.license or detect_repo_license(repo, head.tree)
-    except Exception as e:  # a broken license blob must not lose the repository
-        outcome.license = spec.license
-        outcome.error("open", "license_unreadable", str(e))
-
-    walker = repo.walk(head.id, SortMode.TOPOLOGICAL | SortMode.TIME)
-    if last_head and last_head != outcome.head:
-        try:
-            walker.hide(pygit2.Oid(hex=last_head))
-        except (KeyError, ValueError, pygit2.GitError):
-            outcome.error("walk", "history_rewritten", f"previous HEAD {last_head} is gone; mining the whole history")
-    elif last_head == outcome.head:
-        outcome.status = "ok"
-        return
-
+    """Rows of the commits `shas` (any slice of a plan), as bounded Arrow batches. Sets
+    outcome.status to ok, or partial when a commit could not be read or the time budget ran out
+    (then `outcome.stopped_at` is the index in `shas` of the first commit not mined)."""
+    # Objects were hashed when they entered the repository; re-hashing every blob costs ~25% of the walk.
+    pygit2.settings.enable_strict_hash_verification(False)
     buf = _Columns(cfg.arrow_batch_rows, cfg.arrow_batch_bytes)
     blobs = _BlobReader(repo)
-    since = cfg.since.timestamp() if cfg.since else None
-    until = cfg.until.timestamp() if cfg.until else None
     status = "ok"
-    try:
-        for commit in walker:
-            parent_ids = commit.parent_ids
-            if len(parent_ids) > 1:
-                outcome.merges_skipped += 1
-                continue
-            ct = commit.commit_time
-            if (since is not None and ct < since) or (until is not None and ct > until):
-                continue
-            if cfg.max_commits is not None and outcome.commits >= cfg.max_commits:
-                break
-            if time.monotonic() > deadline:
-                status = "partial"
-                outcome.error(
-                    "walk",
-                    "time_budget_exceeded",
-                    f"stopped after {outcome.commits} commits at {commit.id}; older history not mined",
-                )
-                break
-            outcome.commits += 1
-            for row, nbytes in _commit_rows(blobs, commit, spec, cfg, outcome):
-                buf.add(row, nbytes)
-                outcome.rows += 1
-                outcome.bytes += nbytes
-                if buf.full():
-                    batch, dropped = buf.flush()
-                    outcome.bytes -= dropped
-                    yield batch
-    except pygit2.GitError as e:
-        status = "partial"
-        outcome.error("walk", "corrupt", f"walk failed after {outcome.commits} commits: {e}")
-    except KeyError as e:  # a missing commit/tree object
-        status = "partial"
-        outcome.error("walk", "corrupt", f"missing object after {outcome.commits} commits: {e}")
+    outcome.stopped_at = None
+    done = 0
+    for sha, changes, note in commit_changes(git_dir, shas):
+        if time.monotonic() > deadline:
+            status = "partial"
+            outcome.stopped_at = done
+            outcome.error("walk", "time_budget_exceeded",
+                          f"stopped after {outcome.commits} commits at {sha}; the next run continues from there")
+            break
+        done += 1
+        if changes is None:
+            status = "partial"
+            outcome.error("walk", "corrupt", f"commit {sha} cannot be listed: {note}")
+            continue
+        if note:
+            outcome.error("walk", "renames_unavailable", f"commit {sha}: {note}")
+        try:
+            commit = repo[sha]
+            rows = list(_commit_rows(blobs, commit, changes, spec, cfg, outcome))
+        except (KeyError, pygit2.GitError) as e:
+            status = "partial"
+            outcome.error("walk", "corrupt", f"commit {sha} cannot be read: {e}")
+            continue
+        outcome.commits += 1
+        for row, nbytes in rows:
+            buf.add(row, nbytes)
+            outcome.rows += 1
+            outcome.bytes += nbytes
+            if buf.full():
+                batch, dropped = buf.flush()
+                outcome.bytes -= dropped
+                yield batch
     batch, dropped = buf.flush()
     outcome.bytes -= dropped
     if batch is not None:
@@ -318,27 +384,19 @@ def _walk(
 def _commit_rows(
     blobs: _BlobReader,
     commit: pygit2.Commit,
+    changes: list[FileChange],
     spec: RepoSpec,
     cfg: MineConfig,
     outcome: RepoOutcome,
 ) -> Iterator[tuple[dict, int]]:
     sha = str(commit.id)
     parent_ids = commit.parent_ids
-    if parent_ids:
-        parent = str(parent_ids[0])
-        diff = blobs.repo[parent_ids[0]].tree.diff_to_tree(commit.tree)
-    else:
-        parent = None
-        diff = commit.tree.diff_to_tree(swap=True)
-    n_files = len(diff)
-    too_many = n_files > cfg.max_files_per_commit
-    if not too_many:
-        diff.find_similar(flags=DiffFind.FIND_RENAMES)
-        n_files = len(diff)
     message = decode_message(commit.raw_message, commit.message_encoding)
+    n_files = len(changes)
+    too_many = n_files > cfg.max_files_per_commit
     common = {
         "commit": sha,
-        "parent": parent,
+        "parent": str(parent_ids[0]) if parent_ids else None,
         "repo": spec.name,
         "repos": spec.name,
         "subject": subject_of(message),
@@ -351,10 +409,10 @@ def _commit_rows(
         "commit_files": n_files,
         "stars": spec.stars,
     }
-    for delta in diff.deltas:
-        status = _STATUS.get(delta.status_char(), "M")
-        old_path = delta.old_file.path if status != "A" else None
-        new_path = delta.new_file.path if status != "D" else None
+    for ch in changes:
+        status = _STATUS.get(ch.status, "M")
+        old_path = path_text(ch.old_path) if ch.old_path is not None and status != "A" else None
+        new_path = path_text(ch.new_path) if ch.new_path is not None and status != "D" else None
         path = new_path if new_path is not None else old_path
         row = dict(common)
         row.update(
@@ -368,23 +426,23 @@ def _commit_rows(
             row["skip_reason"] = "commit_too_many_files"
             yield row, 0
             continue
-        yield row, _fill_contents(blobs, delta, row, cfg)
+        yield row, _fill_contents(blobs, ch, row, cfg)
 
 
-def _fill_contents(blobs: _BlobReader, delta, row: dict, cfg: MineConfig) -> int:
+def _fill_contents(blobs: _BlobReader, ch: FileChange, row: dict, cfg: MineConfig) -> int:
     """Load both sides, apply the file limits and compute the patch; returns content bytes emitted."""
-    old_f, new_f = delta.old_file, delta.new_file
     has_old, has_new = row["old_file"] is not None, row["new_file"] is not None
-    if (has_old and old_f.mode == _MODE_COMMIT) or (has_new and new_f.mode == _MODE_COMMIT):
+    if (has_old and ch.old_mode == _MODE_COMMIT) or (has_new and ch.new_mode == _MODE_COMMIT):
         row["skip_reason"] = "submodule"
         return 0
-    if (has_old and old_f.mode == _MODE_LINK) or (has_new and new_f.mode == _MODE_LINK):
+    if (has_old and ch.old_mode == _MODE_LINK) or (has_new and ch.new_mode == _MODE_LINK):
         row["skip_reason"] = "symlink"
         return 0
     try:
-        old_blob = blobs.old_side(old_f.id) if has_old else None
-        new_blob = blobs.new_side(new_f.id) if has_new else None
-    except KeyError:
+        old_blob = blobs.old_side(ch.old_id) if has_old else None
+        new_blob = blobs.new_side(ch.new_id) if has_new else None
+    except (KeyError, ValueError, pygit2.GitError):
+        # A blob the repository lacks (partial clone, damaged mirror): the row stays, without contents.
         row["skip_reason"] = "missing_object"
         return 0
     old_size = old_blob.size if old_blob is not None else None
@@ -419,7 +477,3 @@ def _fill_contents(blobs: _BlobReader, delta, row: dict, cfg: MineConfig) -> int
                     f"rename from {row['old_file']}\nrename to {row['new_file']}\n").encode("utf-8", "surrogateescape")
         row["diff"] = text
     return (old_size or 0) + (new_size or 0)
-
-
-def outcome_time() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)

@@ -1,7 +1,15 @@
-"""SparkSession construction from the typed config: master, s3a connector, shipping the library.
+"""SparkSession construction from the typed config: master, memory, s3a connector, shipping the library.
 
-Under spark-submit the session already exists with the submitted settings; `get_spark` then only adds
-what the job needs (s3a settings) and never overrides the master given to spark-submit.
+Precedence, highest first: `spark.conf` of the config file / `--set spark.conf.X=...`, then what the
+user already set elsewhere (`spark-submit --conf`, spark-defaults.conf, an active session's settings),
+then the project's defaults below. A default is applied only to a key nobody set.
+
+Memory model (docs/scale.md): rows carry whole files (up to `mine.max_file_bytes` per side), so every
+place where rows are batched is bounded in rows small enough that a batch of worst-case rows fits:
+Parquet's vectorized reader (`columnarReaderBatchSize`), Arrow batches to Python (`maxRecordsPerBatch`
+and `maxBytesPerBatch`), row groups Spark writes (`parquet.block.size`) and input splits
+(`maxPartitionBytes`). In local mode the driver JVM is also the executor; its heap is sized from the
+machine (`local_driver_memory`) when this process starts the JVM.
 """
 
 from __future__ import annotations
@@ -47,6 +55,65 @@ def _loopback_master(master: str) -> bool:
     return host in ("127.0.0.1", "localhost", "::1")
 
 
+GIB = 1024**3
+
+
+def physical_memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 4 * GIB
+
+
+def cgroup_memory_limit() -> Optional[int]:
+    """The container's memory limit (cgroup v2 or v1), when one is set."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                v = f.read().strip()
+        except OSError:
+            continue
+        if v.isdigit() and int(v) < 1 << 60:
+            return int(v)
+    return None
+
+
+def local_driver_memory(total_bytes: Optional[int] = None) -> str:
+    """Heap for a local-mode driver (which is also the executor): a quarter of the memory this process
+    may use (physical RAM or the container limit), at least 1 GiB and at most 32 GiB, in MiB. The other
+    three quarters are for the Python workers (one per core, each holding a few bounded Arrow batches),
+    the JVM's off-heap buffers, and the OS page cache that Parquet and git objects are read through."""
+    if total_bytes is None:
+        total_bytes = physical_memory_bytes()
+        limit = cgroup_memory_limit()
+        if limit:
+            total_bytes = min(total_bytes, limit)
+    heap = min(max(total_bytes // 4, GIB), 32 * GIB)
+    return f"{heap // (1024 * 1024)}m"
+
+
+# Defaults for keys nobody set (see the module doc for why each one is bounded).
+DEFAULTS = {
+    "spark.ui.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.parquet.compression.codec": "zstd",
+    # Plain Parquet timestamps (UTC micros) instead of legacy INT96, so pyarrow, DuckDB and
+    # HF datasets read them as timestamp[us, tz=UTC].
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # Rows hold up to two whole files and a diff: 64 rows of the largest allowed rows are ~256 MiB, the
+    # default of 4096 is ~16 GiB (the vectorized reader's OutOfMemoryError on real repositories).
+    "spark.sql.parquet.columnarReaderBatchSize": "64",
+    "spark.sql.files.maxPartitionBytes": str(64 * 1024**2),
+    "spark.hadoop.parquet.block.size": str(32 * 1024**2),
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "256",
+    "spark.sql.execution.arrow.maxBytesPerBatch": str(32 * 1024**2),
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.python.worker.reuse": "true",
+    "spark.driver.extraJavaOptions": "-XX:+UseParallelGC",
+}
+
+
 def package_zip(pkg_name: str = "octopack_spark") -> str:
     """Zip a top-level package once per driver process, for SparkContext.addPyFile."""
     import importlib
@@ -90,21 +157,21 @@ def get_spark(
         if _loopback_master(master):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-    defaults = {
-        "spark.ui.enabled": "false",
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.sources.partitionOverwriteMode": "dynamic",
-        "spark.sql.parquet.compression.codec": "zstd",
-        # Plain Parquet timestamps (UTC micros) instead of legacy INT96, so pyarrow, DuckDB and
-        # HF datasets read them as timestamp[us, tz=UTC].
-        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        # Arrow batches of whole files can be large; keep them bounded.
-        "spark.sql.execution.arrow.maxRecordsPerBatch": "1024",
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.python.worker.reuse": "true",
-        "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
-    }
+    # What the user already set outside the config file: spark-submit --conf, spark-defaults.conf,
+    # PYSPARK_SUBMIT_ARGS, or an active session. Never override those with our defaults.
+    already = user_set_keys(active)
+    launching = not submitted and active is None
+    defaults = dict(DEFAULTS)
+    if launching and _is_local_master(master):
+        defaults["spark.driver.memory"] = local_driver_memory()
+    if launching:
+        from octopack_spark.spark.diagnose import log4j_options, session_log_path
+
+        # Spark's own log (and its stack traces) to a file; the console gets one-line errors only.
+        defaults["spark.driver.extraJavaOptions"] += " " + log4j_options(session_log_path(app_name or cfg.app_name))
     for k, v in defaults.items():
+        if k in already or k in cfg.conf:
+            continue
         builder = builder.config(k, v)
     packages = list(cfg.packages)
     if need_s3a:
@@ -126,5 +193,33 @@ def get_spark(
     eff_master = spark.sparkContext.master
     if cfg.ship_library and not _is_local_master(eff_master):
         spark.sparkContext.addPyFile(package_zip())
-    log.info("spark session: master=%s version=%s", eff_master, spark.version)
+    log.info("spark session: master=%s version=%s driver.memory=%s", eff_master, spark.version,
+             spark.sparkContext.getConf().get("spark.driver.memory", "1g (Spark default)"))
     return spark
+
+
+def user_set_keys(active=None) -> set[str]:
+    """Spark properties already given by the user outside our config: the submitted SparkConf (system
+    properties from spark-submit --conf / spark-defaults.conf when a JVM gateway exists), `--conf`
+    in PYSPARK_SUBMIT_ARGS, and the settings of an active session."""
+    keys: set[str] = set()
+    if active is not None:
+        keys |= {k for k, _v in active.sparkContext.getConf().getAll()}
+        try:
+            keys |= set(active.conf.getAll.keys()) if hasattr(active.conf, "getAll") else set()
+        except Exception:
+            pass
+    elif os.environ.get("PYSPARK_GATEWAY_PORT"):
+        from pyspark import SparkConf, SparkContext
+
+        SparkContext._ensure_initialized()  # connect to spark-submit's JVM: SparkConf then loads its properties
+        keys |= {k for k, _v in SparkConf().getAll()}
+    args = os.environ.get("PYSPARK_SUBMIT_ARGS", "").split()
+    for i, a in enumerate(args):
+        if a == "--conf" and i + 1 < len(args) and "=" in args[i + 1]:
+            keys.add(args[i + 1].split("=", 1)[0])
+        elif a.startswith("--conf=") and "=" in a[7:]:
+            keys.add(a[7:].split("=", 1)[0])
+        elif a == "--driver-memory":
+            keys.add("spark.driver.memory")
+    return keys

@@ -63,8 +63,9 @@ def mined(tmp_path_factory, spark):
 def test_summary_counts(mined):
     _, rich, _, s = mined
     assert s.repos == 7
-    assert (s.repos_ok, s.repos_empty, s.repos_failed, s.repos_partial) == (2, 1, 4, 0)
-    assert s.commits == 8 + 2
+    # broken lacks its head commit's tree: that commit is an error, its older commit is mined (partial).
+    assert (s.repos_ok, s.repos_empty, s.repos_failed, s.repos_partial) == (2, 1, 3, 1)
+    assert s.commits == 8 + 2 + 1
     assert s.batches == 3  # 5 valid repos in batches of 2
 
 
@@ -73,7 +74,7 @@ def test_commits_table(mined):
     t, m = _table(out, "commits")
     assert t.num_rows == s.rows == m.tables["commits"].rows == m.counts["rows"]
     rows = t.to_pylist()
-    assert {r["repo"] for r in rows} == {"demo", "tool"}
+    assert {r["repo"] for r in rows} == {"demo", "tool", "broken"}
     demo = [r for r in rows if r["repo"] == "demo"]
     assert len(demo) == 22
     # Partition values come back as the language names (null language -> Spark's default partition).
@@ -95,7 +96,8 @@ def test_errors_and_state_tables(mined):
     got = sorted((r["repo"], r["stage"], r["reason"]) for r in errors.to_pylist())
     assert got == sorted([
         ("empty", "open", "empty"),
-        ("broken", "clone", "corrupt"),
+        ("broken", "open", "license_unreadable"),
+        ("broken", "walk", "corrupt"),
         ("missing", "clone", "not_found"),
         ("ext::sh -c id", "validate", "refused_transport"),
         ("etc", "validate", "outside_allowed_root"),
@@ -103,8 +105,9 @@ def test_errors_and_state_tables(mined):
     state, _ = _table(out, "state")
     assert state.schema.equals(STATE_SCHEMA)
     st = {r["repo"]: r for r in state.to_pylist()}
-    assert st["demo"]["status"] == "ok" and st["demo"]["last_head"] and st["broken"]["last_head"] is None
-    assert m.counts["repos_by_status"] == {"ok": 2, "empty": 1, "failed": 4}
+    assert st["demo"]["status"] == "ok" and st["demo"]["last_head"] and st["missing"]["last_head"] is None
+    assert st["broken"]["status"] == "partial" and st["broken"]["rows"] == 1
+    assert m.counts["repos_by_status"] == {"ok": 2, "empty": 1, "failed": 3, "partial": 1}
 
 
 def test_manifest_written_last_and_complete(mined):

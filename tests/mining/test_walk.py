@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import subprocess
 
 import pyarrow as pa
@@ -11,7 +13,7 @@ import pytest
 from octopack_spark.config import MineConfig
 from octopack_spark.mining.identity import row_id
 from octopack_spark.mining.sources import RepoSpec, resolve_sources
-from octopack_spark.mining.walk import RepoOutcome, decode_message, mine_repository
+from octopack_spark.mining.walk import RepoOutcome, decode_message, mine_repository, path_text
 from octopack_spark.schema import COMMITS_SCHEMA
 from tests.helpers.sample_repos import (
     build_rich_repo,
@@ -169,10 +171,80 @@ def test_empty_repo(tmp_path):
 
 
 def test_corrupt_repo(tmp_path):
-    spec = _spec(make_corrupt_repo(str(tmp_path / "broken")), str(tmp_path))
+    # The head commit's tree is gone: that commit is recorded as an error, the rest of history is kept
+    # (a damaged object costs the commit it belongs to, not the repository).
+    path = make_corrupt_repo(str(tmp_path / "broken"))
+    spec = _spec(path, str(tmp_path))
     rows, outcome = _mine(spec, MineConfig())
-    assert rows == [] and outcome.status == "failed"
-    assert outcome.errors[0]["stage"] == "clone" and outcome.errors[0]["reason"] == "corrupt"
+    head, root = git(path, "rev-list", "HEAD").decode().split()
+    assert outcome.status == "partial"
+    assert {r["commit"] for r in rows} == {root}
+    # The licence is read from the head tree, which is gone too.
+    assert [(e["stage"], e["reason"]) for e in outcome.errors] == [("open", "license_unreadable"), ("walk", "corrupt")]
+    assert head in outcome.errors[1]["message"]
+
+
+def _run_git(cwd, *args):
+    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
+           "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, env=env).stdout
+
+
+def test_non_utf8_path_keeps_every_row(tmp_path):
+    # A path that is not UTF-8 in the first commit once lost the whole repository.
+    work = tmp_path / "latin"
+    work.mkdir()
+    _run_git(work, "init", "-q", "-b", "main")
+    raw = b"r\xe9sum\xe9.py"
+    with open(os.path.join(bytes(work), raw), "wb") as f:
+        f.write(b"x = 1\n")
+    (work / "ok.py").write_text("y = 1\n")
+    _run_git(work, "add", "-A")
+    _run_git(work, "commit", "-q", "-m", "Add files")
+    with open(os.path.join(bytes(work), raw), "wb") as f:
+        f.write(b"x = 2\n")
+    _run_git(work, "commit", "-q", "-am", "Change the latin-1 file")
+    rows, outcome = _mine(_spec(str(work), str(tmp_path)), MineConfig())
+    assert outcome.status == "ok", outcome.errors
+    assert outcome.commits == 2 and len(rows) == 3
+    quoted = '"r\\351sum\\351.py"'
+    latin = [r for r in rows if r["new_file"] == quoted]
+    assert len(latin) == 2
+    assert sorted(r["new_contents"] for r in latin) == ["x = 1\n", "x = 2\n"]
+    assert path_text(raw) == quoted and path_text("é.py".encode()) == "é.py"
+
+
+def test_partial_clone_missing_blobs(tmp_path):
+    # A blob-filtered partial clone whose promisor remote is gone: every commit keeps its rows; rows
+    # whose blobs are absent say so; the repository is not failed.
+    src = tmp_path / "src"
+    src.mkdir()
+    _run_git(src, "init", "-q", "-b", "main")
+    _run_git(src, "config", "uploadpack.allowFilter", "true")
+    (src / "small.py").write_text("a = 1\n")
+    (src / "big.txt").write_text("big line\n" * 5000)
+    _run_git(src, "add", "-A")
+    _run_git(src, "commit", "-q", "-m", "Add a small and a big file")
+    (src / "big.txt").write_text("big line changed\n" * 5000)
+    (src / "small.py").write_text("a = 2\n")
+    _run_git(src, "commit", "-q", "-am", "Change both files")
+    (src / "other.py").write_text("b = 1\n")
+    (src / "big.txt").unlink()
+    _run_git(src, "add", "-A")
+    _run_git(src, "commit", "-q", "-m", "Delete the big file and add another")
+    part = tmp_path / "partial"
+    subprocess.run(["git", "clone", "-q", "--bare", "--filter=blob:limit=1k", f"file://{src}", str(part)],
+                   check=True, capture_output=True)
+    _run_git(part, "remote", "set-url", "origin", str(tmp_path / "gone"))
+    shutil.rmtree(src)
+    rows, outcome = _mine(_spec(str(part), str(tmp_path)), MineConfig())
+    assert outcome.status in ("ok", "partial") and outcome.commits == 3, outcome.errors
+    assert len({r["commit"] for r in rows}) == 3
+    big = [r for r in rows if "big.txt" in (r["new_file"], r["old_file"])]
+    assert len(big) == 3 and all(r["skip_reason"] == "missing_object" for r in big)
+    assert all(r["old_contents"] is None and r["new_contents"] is None for r in big)
+    small = [r for r in rows if r["new_file"] in ("small.py", "other.py")]
+    assert len(small) == 3 and all(r["skip_reason"] is None and r["new_contents"] for r in small)
 
 
 def test_missing_path_and_limits(tmp_path):
