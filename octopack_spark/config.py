@@ -85,8 +85,17 @@ class MineConfig(_Section):
     diff_context_lines: int = Field(default=3, ge=0)
     # Repositories per Spark job; each finished batch is committed, so a killed run resumes from it.
     batch_repos: int = Field(default=64, ge=1)
-    # Executor-local scratch for bare clones (default: SPARK_LOCAL_DIRS or the system temp dir).
+    # Executor-local scratch (default: SPARK_LOCAL_DIRS or the system temp dir).
     scratch_dir: Optional[str] = None
+    # Cache of bare clones of URL sources (default: <scratch>/octopack-clone-cache); a rerun fetches
+    # only new objects. Least recently used entries are evicted past the cap. Local paths are read in place.
+    clone_cache_dir: Optional[str] = None
+    clone_cache_max_bytes: int = Field(default=50 * 1024**3, ge=0)
+    # A history longer than this is split into slices of this many commits, mined by separate tasks
+    # (rows identical to one walk), so one big repository is not one straggler task.
+    commits_per_task: int = Field(default=4000, ge=1)
+    # mine exits non-zero when more than this share of the repositories failed entirely.
+    max_failed_share: float = Field(default=0.1, ge=0.0, le=1.0)
     # Rows per Arrow batch handed back to Spark (bounds executor memory with big files).
     arrow_batch_rows: int = Field(default=512, ge=1)
     arrow_batch_bytes: int = Field(default=32 * 1024**2, ge=1024)
