@@ -4,7 +4,8 @@
     octopack sql --report languages --data s3://bucket/run --format csv --output languages.csv
     octopack sql "SELECT * FROM ft.commitpackft" --data out/quickstart --engine spark --format parquet -o ft.parquet
 
-DuckDB runs the query by default (embedded, no JVM); --engine spark runs it with Spark SQL.
+DuckDB runs the query by default (embedded, no JVM); --engine spark runs it with Spark SQL. Only read-only
+statements run, and DuckDB reads no file but the datasets' (docs/security.md).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ def add_query_flags(p: argparse.ArgumentParser, default_format: str = "table") -
     p.add_argument("--report", metavar="NAME", help="run a ready-made report instead of a query (--list-reports)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=INT", help="report parameter, e.g. top=50")
     p.add_argument("--reports-file", metavar="FILE", help="YAML file with more named reports")
+    p.add_argument("--allow-shadow-reports", action="store_true",
+                   help="let --reports-file replace built-in reports of the same name (refused otherwise)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="stop the query after SECONDS (exit 2); Ctrl-C stops it at any time (exit 130)")
     p.add_argument("--list-reports", action="store_true", help="list the reports and exit")
     p.add_argument("--max-rows", type=int, default=200, metavar="N", help="rows shown by --format table")
     p.add_argument("--max-width", type=int, default=60, metavar="N", help="characters per cell in --format table")
@@ -70,7 +75,7 @@ def statement(args: argparse.Namespace) -> str:
     if len(given) > 1:
         raise QueryError("give one of: a query, --file FILE or --report NAME")
     if args.report:
-        return get_report(args.report, args.reports_file).render(parse_params(args.param))
+        return get_report(args.report, args.reports_file, args.allow_shadow_reports).render(parse_params(args.param))
     if args.param:
         raise QueryError("--param is for --report")
     if getattr(args, "file", None):
@@ -95,7 +100,7 @@ def execute(args: argparse.Namespace, sql: str) -> int:
     storage = Storage.for_config(cfg.storage)
     try:
         n = run_query(sql, args.data, engine=args.engine, fmt=args.format, output=args.output, storage=storage,
-                      cfg=cfg, max_rows=args.max_rows, max_width=args.max_width)
+                      cfg=cfg, max_rows=args.max_rows, max_width=args.max_width, timeout=args.timeout)
     except BrokenPipeError:
         # `octopack sql ... | head`: the reader left; not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -109,6 +114,6 @@ def run(args: argparse.Namespace) -> int:
     from octopack_spark.sql.reports import describe_reports
 
     if args.list_reports:
-        sys.stdout.write(describe_reports(args.reports_file))
+        sys.stdout.write(describe_reports(args.reports_file, args.allow_shadow_reports))
         return 0
     return execute(args, statement(args))

@@ -28,12 +28,13 @@ def run(args: argparse.Namespace) -> int:
     from octopack_spark.sql.reports import describe_reports, get_report, parse_params
 
     if args.list_reports:
-        sys.stdout.write(describe_reports(args.reports_file))
+        sys.stdout.write(describe_reports(args.reports_file, args.allow_shadow_reports))
         return 0
     if args.report:
         if args.tables:
             raise QueryError("--report takes no table names")
-        return execute(args, get_report(args.report, args.reports_file).render(parse_params(args.param)))
+        report = get_report(args.report, args.reports_file, args.allow_shadow_reports)
+        return execute(args, report.render(parse_params(args.param)))
     if args.format not in ("table", "json"):
         raise QueryError("the table listing is printed as --format table or json")
     from octopack_spark.sql.listing import describe, render_json, render_text

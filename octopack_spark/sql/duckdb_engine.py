@@ -9,6 +9,8 @@ Each table becomes a view over exactly the files its manifest lists:
   dataset on pyarrow's S3 filesystem (honours AWS_ENDPOINT_URL etc.), registered with DuckDB.
 Timestamps that the schema declares as UTC but Spark wrote as INT96 (naive) are cast to TIMESTAMPTZ, so
 both engines return the same instants. Views are created only for the tables a query names.
+Only read-only statements run (sql/readonly.py), and the connection can reach no file but the datasets'
+own (`enable_external_access = false` with `allowed_paths`, configuration locked).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from octopack_spark.ft import tables as ft_tables
 from octopack_spark.sql.catalog import Catalog, TableRef, require_readable
 from octopack_spark.sql.errors import QueryError
 from octopack_spark.sql.hive import DEFAULT_PARTITION
+from octopack_spark.sql.readonly import check_duckdb
 from octopack_spark.sql.result import QueryResult
 from octopack_spark.storage.fs import Storage, is_s3
 
@@ -50,12 +53,18 @@ def quote_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def referenced_tables(sql: str) -> set[str]:
-    """Table names a DuckDB statement reads (CTE names excluded), as `name` or `schema.name`."""
+def referenced_tables(sql: str, con) -> set[str]:
+    """Table names a DuckDB statement reads (CTE names excluded), as `name` or `schema.name`.
+
+    `con` must be a locked connection (`lock_down`): get_table_names binds table functions, and the
+    module-level `duckdb.get_table_names` would do that on DuckDB's default connection, where external
+    access is on (`read_json_auto('/etc/passwd')` was read there)."""
     import duckdb
 
     try:
-        names = duckdb.get_table_names(sql, qualified=True)
+        names = con.get_table_names(sql, qualified=True)
+    except duckdb.PermissionException as e:
+        raise _refused_file(e) from None
     except duckdb.Error as e:
         raise QueryError(str(e).strip()) from None
     out = set()
@@ -63,6 +72,24 @@ def referenced_tables(sql: str) -> set[str]:
         # get_table_names renders an alias as "name AS alias"
         out.add(n.split(" AS ", 1)[0].strip())
     return out
+
+
+def lock_down(con, files: list[str]):
+    """External access off except for `files` (the manifest-listed local files), then the configuration
+    locked, so no statement can read, write or attach anything else, load extensions or undo this. S3
+    tables are read by pyarrow in this process and handed to DuckDB as registered datasets, which needs
+    no DuckDB file access. Returns `con`."""
+    if files:
+        con.execute(f"SET allowed_paths = [{', '.join(quote_str(f) for f in files)}]")
+    for setting in ("autoinstall_known_extensions = false", "autoload_known_extensions = false",
+                    "allow_community_extensions = false", "enable_external_access = false",
+                    "lock_configuration = true"):
+        con.execute(f"SET {setting}")
+    return con
+
+
+def _refused_file(e: Exception) -> QueryError:
+    return QueryError(f"{str(e).strip()}\n(octopack sql reads only the files the datasets' manifests list)")
 
 
 class DuckDBEngine:
@@ -75,11 +102,16 @@ class DuckDBEngine:
 
         self.catalog = catalog
         self.storage = storage or Storage.for_config()
+        files = sorted({os.path.abspath(u) for t in catalog.tables if not is_s3(t.root) for u in t.file_uris})
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        lock_down(self.con, files)
+        # get_table_names binds table functions; on the query connection it also expands our views (and
+        # fails on them), on DuckDB's default connection it would read any file. A second locked one it is.
+        self._names_con = lock_down(duckdb.connect(":memory:"), files)
         self._schemas: set[str] = set()
         self._views: set[str] = set()  # qualified names registered
         self._n_arrow = 0
@@ -90,7 +122,7 @@ class DuckDBEngine:
         """Create views for the catalog tables `sql` names (all of them when it names none)."""
         import duckdb
 
-        names = referenced_tables(sql)
+        names = referenced_tables(sql, self._names_con)
         refs: list[TableRef] = []
         for name in sorted(names):
             ref = self.catalog.lookup(name)
@@ -208,6 +240,7 @@ class DuckDBEngine:
     def query(self, sql: str, batch_rows: int = BATCH_ROWS) -> QueryResult:
         import duckdb
 
+        check_duckdb(sql)
         self.register_for(sql)
         try:
             rel = self.con.sql(sql)
@@ -216,12 +249,19 @@ class DuckDBEngine:
             reader = rel.to_arrow_reader(batch_rows)
         except duckdb.CatalogException as e:
             raise QueryError(f"{str(e).strip()}\n(tables: {self.catalog.describe_names()})") from None
+        except duckdb.PermissionException as e:
+            raise _refused_file(e) from None
         except duckdb.Error as e:
             raise QueryError(str(e).strip()) from None
         return QueryResult(reader.schema, _guard(reader), on_close=reader.close)
 
+    def interrupt(self) -> None:
+        """Stop the running query (safe to call from another thread)."""
+        self.con.interrupt()
+
     def close(self) -> None:
         self.con.close()
+        self._names_con.close()
 
 
 def _guard(reader):

@@ -5,7 +5,7 @@ Each report is a mapping with `description`, `tables` (what it reads), `sql` and
 Spark SQL (no quoted identifiers, explicit NULLS LAST, doubles for ratios, sums cast to BIGINT since
 DuckDB sums integers into HUGEINT) so both engines give the same
 rows; tests/sql/test_reports.py runs every report on both. Add your own with `--reports-file FILE.yaml`
-holding more entries of the same shape.
+holding more entries of the same shape (replacing a built-in one needs `--allow-shadow-reports`).
 """
 
 from __future__ import annotations
@@ -162,8 +162,10 @@ def _from_spec(name: str, spec: dict, where: str) -> Report:
                   tables=tuple(spec.get("tables") or ()), params=dict(params))
 
 
-def load_reports(path: Optional[str] = None) -> dict[str, Report]:
-    """Built-in reports, plus (overriding by name) those in a YAML file."""
+def load_reports(path: Optional[str] = None, allow_shadow: bool = False) -> dict[str, Report]:
+    """Built-in reports plus those in a YAML file. A file entry named like a built-in report replaces it
+    only with `allow_shadow` (`--allow-shadow-reports`): otherwise `--report funnel` could silently run
+    someone else's SQL."""
     reports = {n: _from_spec(n, s, "built-in reports") for n, s in BUILTIN_REPORTS.items()}
     if path:
         import yaml
@@ -177,13 +179,17 @@ def load_reports(path: Optional[str] = None) -> dict[str, Report]:
             raise ReportError(f"reports file {p} is not valid YAML: {e}") from None
         if not isinstance(data, dict):
             raise ReportError(f"reports file {p} must map report names to {{description, sql, params}}")
+        shadowing = sorted(str(n) for n in data if str(n) in BUILTIN_REPORTS)
+        if shadowing and not allow_shadow:
+            raise ReportError(f"reports file {p} redefines built-in report(s) {', '.join(shadowing)}; rename them, "
+                              "or pass --allow-shadow-reports to replace the built-in ones")
         for name, spec in data.items():
             reports[str(name)] = _from_spec(str(name), spec, str(p))
     return reports
 
 
-def get_report(name: str, path: Optional[str] = None) -> Report:
-    reports = load_reports(path)
+def get_report(name: str, path: Optional[str] = None, allow_shadow: bool = False) -> Report:
+    reports = load_reports(path, allow_shadow)
     if name not in reports:
         raise ReportError(f"unknown report '{name}' (reports: {', '.join(sorted(reports))})")
     return reports[name]
@@ -199,9 +205,9 @@ def parse_params(items: Optional[list[str]]) -> dict[str, str]:
     return out
 
 
-def describe_reports(path: Optional[str] = None) -> str:
+def describe_reports(path: Optional[str] = None, allow_shadow: bool = False) -> str:
     lines = []
-    for name, r in sorted(load_reports(path).items()):
+    for name, r in sorted(load_reports(path, allow_shadow).items()):
         params = f" [params: {', '.join(f'{k}={v}' for k, v in r.params.items())}]" if r.params else ""
         lines.append(f"{name:<14} {r.description} (reads {', '.join(r.tables) or '?'}){params}")
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ from typing import Iterator, Optional, Sequence
 from octopack_spark.config import PipelineConfig
 from octopack_spark.sql.catalog import Catalog, discover
 from octopack_spark.sql.errors import QueryError
+from octopack_spark.sql.interrupt import stoppable
 from octopack_spark.sql.output import write_result
 from octopack_spark.storage.fs import Storage
 
@@ -63,10 +64,15 @@ def open_engine(name: str, catalog: Catalog, storage: Storage, cfg: Optional[Pip
 
 def run_query(sql: str, data: Sequence[str], engine: str = "duckdb", fmt: str = "table",
               output: Optional[str] = None, storage: Optional[Storage] = None,
-              cfg: Optional[PipelineConfig] = None, spark=None, max_rows: int = 200, max_width: int = 60) -> int:
-    """Run one query over the datasets and write its result; returns the number of rows written."""
+              cfg: Optional[PipelineConfig] = None, spark=None, max_rows: int = 200, max_width: int = 60,
+              timeout: Optional[float] = None) -> int:
+    """Run one read-only query over the datasets and write its result; returns the number of rows written.
+
+    Ctrl-C stops the query (KeyboardInterrupt); so does `timeout` seconds (QueryTimeout). Both cover
+    reading and writing the result; a stopped query leaves no output file."""
     storage = storage or Storage.for_config(cfg.storage if cfg else None)
     catalog = open_catalog(data, storage)
     with open_engine(engine, catalog, storage, cfg, spark) as eng:
-        result = eng.query(sql)
-        return write_result(result, fmt, output, storage, max_rows=max_rows, max_width=max_width)
+        with stoppable(eng.interrupt, timeout):
+            result = eng.query(sql)
+            return write_result(result, fmt, output, storage, max_rows=max_rows, max_width=max_width)

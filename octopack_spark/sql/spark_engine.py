@@ -6,6 +6,8 @@ switched off while the view is built so a language named "1" stays a string). Sp
 cannot live in a schema, so `dataset.table` in a query is rewritten, at the exact position Spark's own
 parser reports, to the single identifier `` `dataset.table` `` under which that view is registered.
 Results come back through `toLocalIterator` (one partition at a time) as Arrow batches.
+Only read-only statements run: the parsed plan is checked first (sql/readonly.py), and a qualified name
+that is not one of the datasets' tables (e.g. Spark's file relations `parquet.`/path``) is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import pyarrow as pa
 
 from octopack_spark.sql.catalog import Catalog, TableRef, require_readable
 from octopack_spark.sql.errors import QueryError
+from octopack_spark.sql.readonly import RefusedStatement, check_spark_plan
+from octopack_spark.sql.readonly import scala_seq as _scala_seq
 from octopack_spark.sql.result import QueryResult
 from octopack_spark.storage.fs import Storage, to_s3a
 
@@ -35,23 +39,24 @@ class Reference:
     stop: Optional[int]
 
 
-def _scala_seq(seq) -> list:
-    out, it = [], seq.iterator()
-    while it.hasNext():
-        out.append(it.next())
-    return out
-
-
 def _opt(o) -> Optional[int]:
     return o.get() if o.isDefined() else None
 
 
-def parse_references(spark, sql: str) -> tuple[list[Reference], set[str]]:
-    """Relations a Spark SQL statement reads, with their positions, and the CTE names it defines."""
+def parse_plan(spark, sql: str):
+    """The unresolved JVM LogicalPlan of a statement, from Spark's own parser."""
     try:
-        plan = spark._jsparkSession.sessionState().sqlParser().parsePlan(sql)
+        return spark._jsparkSession.sessionState().sqlParser().parsePlan(sql)
     except Exception as e:  # py4j wraps the JVM ParseException
         raise QueryError(_first_lines(e)) from None
+
+
+def parse_references(spark, sql: str) -> tuple[list[Reference], set[str]]:
+    """Relations a Spark SQL statement reads, with their positions, and the CTE names it defines."""
+    return plan_references(parse_plan(spark, sql))
+
+
+def plan_references(plan) -> tuple[list[Reference], set[str]]:
     refs: list[Reference] = []
     ctes: set[str] = set()
 
@@ -147,13 +152,20 @@ class SparkEngine:
 
     def prepare(self, sql: str) -> str:
         """Register the views `sql` reads and return the statement with qualified names rewritten."""
-        refs, ctes = parse_references(self.spark, sql)
+        plan = parse_plan(self.spark, sql)
+        check_spark_plan(self.spark, plan)
+        refs, ctes = plan_references(plan)
         edits: list[tuple[int, int, str]] = []
         for r in refs:
-            if len(r.parts) > 2 or (len(r.parts) == 1 and r.parts[0].lower() in ctes):
+            if len(r.parts) == 1 and r.parts[0].lower() in ctes:
                 continue
-            ref = self.catalog.lookup(".".join(r.parts))  # raises on an ambiguous plain name
+            ref = self.catalog.lookup(".".join(r.parts)) if len(r.parts) <= 2 else None  # raises when ambiguous
             if ref is None:
+                if len(r.parts) > 1:
+                    # `text.`/etc/passwd``, `parquet.`s3a://…``, `catalog.db.table`: not ours, not read.
+                    raise RefusedStatement(
+                        f"'{'.'.join(r.parts)}' is not a table of the datasets; octopack sql reads only "
+                        f"those (tables: {self.catalog.describe_names()})")
                 continue
             if len(r.parts) == 1 and "." not in r.parts[0]:
                 self.register(ref, qualified=False)
@@ -185,6 +197,10 @@ class SparkEngine:
             raise QueryError(_query_error(e, self.catalog)) from None
         rows = df.toLocalIterator(prefetchPartitions=False)
         return QueryResult(schema, _batches(rows, df.schema, schema, batch_rows))
+
+    def interrupt(self) -> None:
+        """Cancel the running Spark jobs (safe to call from another thread)."""
+        self.spark.sparkContext.cancelAllJobs()
 
     def close(self) -> None:
         for name in list(self._views):

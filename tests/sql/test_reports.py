@@ -125,7 +125,9 @@ licenses:
 funnel:
   sql: SELECT count(*) AS n FROM stats
 """)
-    reports = load_reports(str(f))
+    with pytest.raises(ReportError, match="redefines built-in report.*funnel"):
+        load_reports(str(f))  # replacing a built-in report needs the explicit flag
+    reports = load_reports(str(f), allow_shadow=True)
     assert reports["funnel"].sql.strip() == "SELECT count(*) AS n FROM stats"
     got = duck.query(reports["licenses"].render({"min_rows": "21"})).read_all().to_pylist()
     exp = collections.Counter(r["license"] for r in commit_rows())

@@ -137,3 +137,26 @@ def test_spark_engine_reads_s3(s3, s3_endpoint, tmp_path):
     assert p.returncode == 0, p.stderr[-3000:]
     got = {json.loads(x)["lang"]: json.loads(x)["n"] for x in out.read_text().splitlines()}
     assert got == dict(collections.Counter(r["lang"] for r in commit_rows()))
+
+
+def test_locked_duckdb_still_reads_s3_and_refuses_the_attacks(s3, tmp_path):
+    """The S3 path works with external access off: tables come in as pyarrow datasets registered before
+    any user statement, so DuckDB itself needs no file or network access."""
+    from octopack_spark.sql.errors import QueryError
+    from octopack_spark.sql.readonly import RefusedStatement
+
+    storage, _, root = s3
+    e = DuckDBEngine(discover([root], storage), storage)
+    try:
+        assert e.query("SELECT count(*) AS n FROM commits").read_all().to_pylist() == [{"n": 60}]
+        out = tmp_path / "stolen.csv"
+        with pytest.raises(RefusedStatement):
+            e.query(f"COPY (SELECT * FROM commits) TO '{out}'")
+        assert not out.exists()
+        with pytest.raises(QueryError, match="disabled by configuration"):
+            e.query("SELECT * FROM read_text('/etc/passwd')")
+        with pytest.raises(QueryError, match="disabled by configuration|not exist|not found|httpfs"):
+            e.query(f"SELECT * FROM read_parquet('{root}/mine/commits/*.parquet')")
+        assert e.query("SELECT count(*) AS n FROM mine.errors").read_all().to_pylist() == [{"n": 5}]
+    finally:
+        e.close()
