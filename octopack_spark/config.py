@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from octopack_spark.errors import UserFacingError
 from octopack_spark.ft.config import FtConfig
+from octopack_spark.redact import MASK, redact_config
 
 
 class ConfigError(UserFacingError, ValueError):
@@ -117,12 +118,12 @@ class PipelineConfig(_Section):
     ft: FtConfig = Field(default_factory=FtConfig)
 
     def redacted_dict(self) -> dict[str, Any]:
-        """JSON-safe dict with secrets removed, for manifests and logs."""
-        d = json.loads(self.model_dump_json())
-        for k in ("secret_access_key", "session_token", "access_key_id"):
-            if d["storage"].get(k):
-                d["storage"][k] = "***"
-        d["mine"]["author_salt"] = "***"
+        """JSON-safe dict with secrets masked, for manifests, logs and --print-config: every secret-looking
+        field and `spark.conf` key (storage keys, `spark.hadoop.fs.s3a.secret.key`, ...), user info and
+        secret query parameters in any URL (endpoint, repository URLs), and the author-id salt
+        (`octopack_spark.redact.redact_config`)."""
+        d = redact_config(json.loads(self.model_dump_json()))
+        d["mine"]["author_salt"] = MASK
         return d
 
     def config_hash(self) -> str:
@@ -216,8 +217,11 @@ def load_config(
     return build_model(PipelineConfig, raw, overrides, sets, source=path)
 
 
-def dump_config(cfg: PipelineConfig) -> str:
-    return yaml.safe_dump(json.loads(cfg.model_dump_json()), sort_keys=False)
+def dump_config(cfg: PipelineConfig, redact: bool = True) -> str:
+    """The config as YAML, secrets masked (what `--print-config` prints). `redact=False` gives the complete
+    config, secrets included, for code that writes it back for reuse: never print or store that."""
+    data = cfg.redacted_dict() if redact else json.loads(cfg.model_dump_json())
+    return yaml.safe_dump(data, sort_keys=False)
 
 
 Engine = Literal["duckdb", "spark"]
