@@ -1,0 +1,7 @@
+:- use_module(library(clpfd)).
+
+queens(N, Qs) :-
+    length(Qs, N),
+    Qs ins 1..N,
+    safe(Qs),
+    labeling([ff], Qs).
