@@ -13,14 +13,13 @@ import decimal
 import json
 import os
 import sys
-import tempfile
 from typing import BinaryIO, Iterable, Optional
 
 import pyarrow as pa
 
 from octopack_spark.sql.errors import QueryError
 from octopack_spark.sql.result import QueryResult
-from octopack_spark.storage.fs import Storage, is_s3
+from octopack_spark.storage.fs import Storage, create_temp_file, is_s3
 
 FORMATS = ("table", "csv", "json", "parquet")
 
@@ -211,7 +210,7 @@ class _open_output:
         d = os.path.dirname(os.path.abspath(self.output))
         if not os.path.isdir(d):
             raise QueryError(f"--output {self.output}: folder {d} does not exist")
-        fd, self._tmp = tempfile.mkstemp(prefix=".tmp-octopack-", dir=d)
+        fd, self._tmp = create_temp_file(d, prefix=".tmp-octopack-")
         self._stream = open(fd, "wb")  # buffered: the writers emit many small pieces
         return self._stream
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import posixpath
-import tempfile
+import secrets
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -74,6 +74,22 @@ def bucket_key(uri: str) -> tuple[str, str]:
     rest = to_s3(uri)[len("s3://"):]
     bucket, _, key = rest.partition("/")
     return bucket, key
+
+
+def create_temp_file(directory: str, prefix: str = ".tmp-") -> tuple[int, str]:
+    """A new, uniquely named file in `directory`, opened for writing: (fd, path).
+
+    Unlike `tempfile.mkstemp` (always 0600) the file gets the mode any new file gets, 0666 minus the umask
+    (and the folder's default ACL), so a manifest, `_log` record or data card written through a temporary
+    name and renamed ends with the same mode as the Parquet files beside it."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        path = os.path.join(directory, f"{prefix}{secrets.token_hex(8)}")
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {directory}")
 
 
 @dataclass
@@ -215,7 +231,7 @@ class Storage:
             return
         d = os.path.dirname(os.path.abspath(uri))
         os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
+        fd, tmp = create_temp_file(d)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
