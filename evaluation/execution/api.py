@@ -30,9 +30,11 @@ STATUS_MEMORY_LIMIT = "memory_limit"            # out of memory under the sandbo
 STATUS_OUTPUT_LIMIT = "output_limit"            # stdout+stderr went past ExecConfig.max_output_bytes
 STATUS_FILE_SIZE_LIMIT = "file_size_limit"      # a file write went past ExecConfig.max_file_size_mb
 STATUS_UNEXPECTED_OUTPUT = "unexpected_output"  # JS only: exit 0 but output printed (the harness's rule)
+STATUS_EXITED_EARLY = "exited_early"            # exit 0, but the appended test code never reached its end
 STATUSES: tuple[str, ...] = (
     STATUS_PASSED, STATUS_COMPILE_ERROR, STATUS_WRONG_ANSWER, STATUS_RUNTIME_ERROR, STATUS_TIMEOUT,
     STATUS_MEMORY_LIMIT, STATUS_OUTPUT_LIMIT, STATUS_FILE_SIZE_LIMIT, STATUS_UNEXPECTED_OUTPUT,
+    STATUS_EXITED_EARLY,
 )
 
 

@@ -9,7 +9,30 @@ original execution code applies (Go imports, Rust ``use`` lines and a second ``f
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Mapping, Optional
+
+# ---------------------------------------------------------------- completion check
+# A sample passes only if the harness's own code, appended after the test, ran to the end and wrote
+# "OCTOPACK_DONE <token>" to fd 3 (a pipe only the engine reads). The token is fresh per run (the engine
+# draws it with secrets.token_hex), so a program written before the run cannot know it; exiting with 0
+# before the tests finish (sys.exit(0), os._exit, process.exit(0), System.exit(0), os.Exit(0),
+# std::process::exit(0), exit(0) in a static initialiser) leaves no marker. Limits: code in the same
+# process can read its own source/binary (where the token is baked in) and write to fd 3; the check stops
+# early exits, not a program that reverse-engineers this harness. See docs/evaluation-execution.md.
+COMPLETION_PREFIX = "OCTOPACK_DONE"
+GO_CHECK_TEST = "TestZzzOctopackDone"
+JAVA_CHECK_CLASS = "OctopackCompletionCheck"
+RUST_CHECK_TEST = "octopack_completion_check"
+
+
+def completion_line(token: str) -> str:
+    return f"{COMPLETION_PREFIX} {token}"
+
+
+def completed(channel: str, token: str) -> bool:
+    """Did the run write this run's marker to the completion channel?"""
+    want = completion_line(token)
+    return any(line.strip() == want for line in channel.splitlines())
 
 # The harness prepends these to every Python program (numpy only when the program refers to it: importing it
 # costs ~0.1 s per sample, and the dataset's own code never needs it).
@@ -37,29 +60,64 @@ def program_for(problem: Mapping, solution_field: str = "canonical_solution", la
 
 
 # ---------------------------------------------------------------- python / js / java / cpp
-def python_source(program: str, problem: Mapping) -> str:
+def python_source(program: str, problem: Mapping, done_token: Optional[str] = None) -> str:
     prefix = PY_PREFIX
     if re.search(r"\bnp\.|\bnumpy\b", program):
         prefix += PY_NUMPY_PREFIX
-    return prefix + program + "\n" + problem["test"] + "\n"
+    src = prefix + program + "\n" + problem["test"] + "\n"
+    if done_token:
+        src += f'__import__("os").write(3, b"{completion_line(done_token)}\\n")\n'
+    return src
 
 
-def js_source(program: str, problem: Mapping) -> str:
-    return program + "\n" + problem["test"] + "\n"
+def js_source(program: str, problem: Mapping, done_token: Optional[str] = None) -> str:
+    src = program + "\n" + problem["test"] + "\n"
+    if done_token:
+        src += f'require("fs").writeSync(3, "{completion_line(done_token)}\\n");\n'
+    return src
 
 
-def java_source(program: str, problem: Mapping) -> str:
-    return program + "\n" + problem["test"] + "\n"
+_JAVA_MAIN_CLASS = re.compile(r"\bpublic\s+class\s+Main\b")
+
+
+def java_source(program: str, problem: Mapping, done_token: Optional[str] = None) -> str:
+    src = program + "\n" + problem["test"] + "\n"
+    if done_token and _JAVA_MAIN_CLASS.search(problem["test"]):
+        # Run through this class: the marker is written only when the test's Main.main returned normally.
+        src += (f"class {JAVA_CHECK_CLASS} {{\n"
+                "    public static void main(String[] args) throws Throwable {\n"
+                "        Main.main(args);\n"
+                "        try (java.io.FileOutputStream o = new java.io.FileOutputStream(\"/proc/self/fd/3\")) {\n"
+                f"            o.write(\"{completion_line(done_token)}\\n\".getBytes());\n"
+                "        }\n"
+                "    }\n"
+                "}\n")
+    return src
 
 
 def java_declares_package(source: str) -> bool:
     return re.search(r"^\s*package\s+[\w.]+\s*;", source, re.M) is not None
 
 
-def cpp_source(program: str, problem: Mapping) -> str:
+_CPP_MAIN = re.compile(r"\bint\s+main\s*\(\s*\)\s*\{")
+
+
+def cpp_source(program: str, problem: Mapping, done_token: Optional[str] = None) -> str:
     # No include prefix: the harness's (which has <cstring> and friends) makes ::strlen visible, and then
     # buggy CPP/23 (`int strlen(string)` off by one) passes because strlen("x") picks the C function.
-    return program + "\n" + problem["test"] + "\n"
+    test = problem["test"]
+    if not (done_token and _CPP_MAIN.search(test)):
+        return program + "\n" + test + "\n"
+    # A local object in the test's main whose destructor writes the marker: it runs when main returns,
+    # never on exit()/quick_exit()/abort() (no unwinding), nor when exit happens before main (static
+    # initialisers). Declared on main's own line, defined at the end: line numbers do not move.
+    test = _CPP_MAIN.sub(lambda m: "struct octopack_done_guard { ~octopack_done_guard(); }; " + m.group(0)
+                         + " octopack_done_guard octopack_done_guard_;", test, count=1)
+    return (program + "\n" + test + "\n#include <unistd.h>\n"
+            "octopack_done_guard::~octopack_done_guard() {\n"
+            f"    static const char m[] = \"{completion_line(done_token)}\\n\";\n"
+            "    if (write(3, m, sizeof m - 1) < 0) {}\n"
+            "}\n")
 
 
 _CPP_SAFE_LINE = re.compile(r"#include\s*<[A-Za-z0-9_./+-]+>|using\s+namespace\s+std\s*;")
@@ -115,7 +173,14 @@ def _go_imports_of(text: str) -> list[tuple[str | None, str]]:
     return [(a or None, p) for a, p in specs]
 
 
-def go_source(program: str, problem: Mapping) -> str:
+_GO_TEST_FUNC = re.compile(r"^func\s+(Test(?![a-z])\w*)\s*\(\s*\w+\s+\*testing\.T\s*\)", re.M)
+
+
+def go_check_tests(test: str) -> list[str]:
+    return _GO_TEST_FUNC.findall(go_strip_comments(test))
+
+
+def go_source(program: str, problem: Mapping, done_token: Optional[str] = None) -> str:
     """test_setup (package main + testing/testify imports) + one import block with the packages the code
     really uses + program without its package/import declarations + test.
 
@@ -140,17 +205,40 @@ def go_source(program: str, problem: Mapping) -> str:
         if name == "_" or re.search(rf"(?<![\w.]){re.escape(name)}\.", code):
             wanted.append((alias, path))
             seen.add(path)
+    check = ""
+    names = go_check_tests(test) if done_token else []
+    if names:
+        # The runner runs only this test; it runs the dataset's tests as subtests and writes the marker
+        # when all of them passed and returned (os.Exit(0) inside them never gets here).
+        wanted.append(("octopack_os", "os"))
+        check = (f"\nfunc {GO_CHECK_TEST}(t *testing.T) {{\n    ok := true\n"
+                 + "".join(f"    ok = t.Run(\"{n}\", {n}) && ok\n" for n in names)
+                 + f"    if ok {{\n        octopack_os.NewFile(3, \"done\").Write([]byte(\"{completion_line(done_token)}\\n\"))\n"
+                 "    }\n}\n")
     block = ""
     if wanted:
         block = "import (\n" + "".join(f"    {a + ' ' if a else ''}\"{p}\"\n" for a, p in wanted) + ")\n"
-    return setup.rstrip("\n") + "\n\n" + block + "\n" + body + "\n" + test + "\n"
+    return setup.rstrip("\n") + "\n\n" + block + "\n" + body + "\n" + test + "\n" + check
 
 
 # ---------------------------------------------------------------- rust
 _RUST_MAIN = re.compile(r"\bfn\s+main\s*\(")
 
 
-def rust_source(program: str, problem: Mapping) -> str:
+_RUST_TEST_FN = re.compile(r"#\[test\](?:\s|//[^\n]*)*fn\s+(\w+)\s*\(\s*\)")
+_RUST_TEST_MOD = re.compile(r"\bmod\s+(\w+)\s*\{")
+
+
+def rust_check_path(test: str) -> Optional[str]:
+    """Path of the completion-check test inside the sample (e.g. "tests::octopack_completion_check"), or None
+    when the test has no `mod NAME { ... #[test] fn ... }` shape to put it in."""
+    mods = _RUST_TEST_MOD.findall(test)
+    if len(mods) != 1 or not _RUST_TEST_FN.search(test) or not test.rstrip().endswith("}"):
+        return None
+    return f"{mods[0]}::{RUST_CHECK_TEST}"
+
+
+def rust_source(program: str, problem: Mapping, done_token: Optional[str] = None) -> str:
     """program (+ missing `use` lines of the declaration) + test; a second `fn main` and what follows is cut,
     as the harness does (models often re-emit the prompt's `fn main(){}`)."""
     mains = list(_RUST_MAIN.finditer(program))
@@ -160,7 +248,17 @@ def rust_source(program: str, problem: Mapping) -> str:
     missing = [l.strip() for l in problem["declaration"].splitlines()
                if l.strip().startswith("use ") and l.strip() not in present]
     prefix = "".join(l + "\n" for l in missing)
-    return prefix + program + "\n" + problem["test"] + "\n"
+    test = problem["test"]
+    if done_token and rust_check_path(test):
+        # One more test in the test module: it calls the dataset's tests and then writes the marker; the
+        # runner runs only it (so it is also the only test, with nothing running in parallel).
+        end = test.rstrip().rfind("}")
+        calls = "".join(f"        {n}();\n" for n in _RUST_TEST_FN.findall(test))
+        test = (test[:end] + f"\n    #[test]\n    fn {RUST_CHECK_TEST}() {{\n{calls}"
+                "        use std::io::Write;\n        use std::os::unix::io::FromRawFd;\n"
+                "        let mut f = unsafe { std::fs::File::from_raw_fd(3) };\n"
+                f"        let _ = f.write_all(b\"{completion_line(done_token)}\\n\");\n    }}\n" + test[end:])
+    return prefix + program + "\n" + test + "\n"
 
 
 SOURCE_BUILDERS = {
@@ -173,5 +271,7 @@ SOURCE_BUILDERS = {
 }
 
 
-def assemble(language: str, program: str, problem: Mapping) -> str:
-    return SOURCE_BUILDERS[language](program, problem)
+def assemble(language: str, program: str, problem: Mapping, done_token: Optional[str] = None) -> str:
+    """The source to compile/run; with ``done_token``, plus the completion check (when the test has the
+    shape it needs: every HumanEvalPack test does)."""
+    return SOURCE_BUILDERS[language](program, problem, done_token)

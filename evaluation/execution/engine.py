@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -104,11 +105,7 @@ def run_with_timeouts(requests: Sequence[api.ExecRequest], problems: Mapping[str
     if tools is None or helper is None:
         tools, helper = prepare_environment(config, {r.language for r in requests})
     workers = config.resolved_workers()
-    samples = [
-        Sample(index=i, request=r, problem=problems[r.task_id],
-               source=assemble.assemble(r.language, r.program, problems[r.task_id]), timeout_s=timeouts[i])
-        for i, r in enumerate(requests)
-    ]
+    samples = [_sample(i, r, problems[r.task_id], timeouts[i]) for i, r in enumerate(requests)]
     chunks = make_chunks(samples, workers, config.batch_size)
     results: list[Optional[api.ExecResult]] = [None] * len(samples)
     root = Path(tempfile.mkdtemp(prefix="octopack-exec-", dir=config.work_root))
@@ -139,6 +136,14 @@ def run_with_timeouts(requests: Sequence[api.ExecRequest], problems: Mapping[str
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return results  # type: ignore[return-value]
+
+
+def _sample(index: int, request: api.ExecRequest, problem: Mapping, timeout_s: float) -> Sample:
+    # A fresh token per sample and call: the completion marker cannot be known when the program is written.
+    token = secrets.token_hex(16)
+    source = assemble.assemble(request.language, request.program, problem, done_token=token)
+    return Sample(index=index, request=request, problem=problem, source=source, timeout_s=timeout_s,
+                  done_token=token if token in source else None)
 
 
 def make_chunks(samples: list[Sample], workers: int, batch_size: int) -> list[tuple[str, list[Sample]]]:

@@ -69,6 +69,7 @@ static const char *chdir_to = "/";
 static long long lim_data = -1, lim_as = -1, lim_nproc = -1, lim_fsize = -1, lim_nofile = -1, lim_cpu = -1;
 static long long tmpfs_mb = 64;
 static long long wall_s = 0;
+static int pass_fd = -1;  /* --pass-fd: becomes fd 3 of the command (the completion channel) */
 
 static void mkdir_p(const char *path, mode_t mode) {
     char buf[4096];
@@ -158,6 +159,13 @@ static void exec_command(char **argv) {
     set_rlimit(RLIMIT_FSIZE, lim_fsize, "fsize");
     set_rlimit(RLIMIT_NOFILE, lim_nofile, "nofile");
     set_rlimit(RLIMIT_CPU, lim_cpu, "cpu");
+    if (pass_fd >= 0) {
+        /* dup2 clears close-on-exec on fd 3; the original number is close-on-exec and goes away. */
+        if (pass_fd == 3) { if (fcntl(3, F_SETFD, 0)) die("pass fd 3"); }
+        else if (dup2(pass_fd, 3) != 3) die("dup2 pass fd %d", pass_fd);
+        /* The program's own pipe inode (root's 0600 otherwise): lets a JVM reopen it via /proc/self/fd/3. */
+        if (fchown(3, uid, gid)) die("chown pass fd");
+    }
     if (setgroups(0, NULL)) die("setgroups");
     if (setresgid(gid, gid, gid)) die("setresgid");
     if (setresuid(uid, uid, uid)) die("setresuid");
@@ -190,7 +198,7 @@ static void on_term(int sig) {
 static void usage(void) {
     fputs("usage: octobox [--uid N] [--gid N] [--chdir DIR] [--ro PATH]... [--rw PATH]... [--mask DIR]...\n"
           "               [--data BYTES] [--as BYTES] [--nproc N] [--fsize BYTES] [--nofile N] [--cpu S]\n"
-          "               [--tmpfs-mb N] [--wall S] [--status-fd FD] -- COMMAND [ARG]...\n", stderr);
+          "               [--tmpfs-mb N] [--wall S] [--status-fd FD] [--pass-fd FD] -- COMMAND [ARG]...\n", stderr);
     _exit(125);
 }
 
@@ -220,6 +228,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--cpu")) lim_cpu = atoll(v);
         else if (!strcmp(a, "--tmpfs-mb")) tmpfs_mb = atoll(v);
         else if (!strcmp(a, "--wall")) wall_s = atoll(v);
+        else if (!strcmp(a, "--pass-fd")) {
+            pass_fd = atoi(v);
+            if (pass_fd < 0 || fcntl(pass_fd, F_SETFD, FD_CLOEXEC)) die("pass fd %d", pass_fd);
+        }
         else if (!strcmp(a, "--status-fd")) {
             status_fd = atoi(v);
             if (fcntl(status_fd, F_SETFD, FD_CLOEXEC)) die("status fd %d", status_fd);
@@ -228,6 +240,14 @@ int main(int argc, char **argv) {
     }
     if (i >= argc) usage();
     char **cmd = argv + i;
+    if (pass_fd >= 0 && status_fd == 3) {
+        /* fd 3 is about to become the command's completion channel: keep status reports elsewhere. */
+        int moved = fcntl(3, F_DUPFD_CLOEXEC, 10);
+        if (moved < 0) die("move status fd");
+        close(3);
+        status_fd = moved;
+        if (pass_fd == 3) { errno = 0; die("--pass-fd and --status-fd are the same fd"); }
+    }
     if (uid == 0 || gid == 0) { errno = 0; die("refusing to run the command as uid/gid 0"); }
 
     /* Never outlive the caller: if it dies (a killed Spark task), the sandbox goes with it. */

@@ -53,6 +53,7 @@ class Outcome:
     duration_s: float
     timed_out: bool = False
     output_limited: bool = False
+    completion: str = ""       # what the command wrote to fd 3 (the completion channel), capped
 
     @property
     def signal(self) -> Optional[int]:
@@ -151,6 +152,9 @@ class SandboxSpec:
     ro_paths: Sequence[str] = ()  # needed read-only paths (bound back if they live under a hidden dir)
     rw_paths: Sequence[str] = ()  # extra writable paths (e.g. the Go build cache for the builder uid)
     env: Mapping[str, str] = field(default_factory=dict)
+    # Give the command a pipe as fd 3 (its output comes back as Outcome.completion): the harness-appended
+    # test code reports "all tests ran" there, apart from stdout/stderr, which the program controls.
+    completion_fd: bool = False
 
 
 def build_argv(spec: SandboxSpec, cmd: Sequence[str]) -> list[str]:
@@ -191,19 +195,30 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
         stdin_data: Optional[bytes] = None) -> Outcome:
     """Run ``cmd`` in the sandbox. Raises SandboxError when the sandbox could not be set up."""
     status_r, status_w = os.pipe()
+    pass_fds = [status_w]
+    done_r = None
     argv = build_argv(spec, cmd)
     # --wall: the helper's own hard limit, a little after ours, in case this process cannot enforce it.
     argv[1:1] = ["--status-fd", str(status_w), "--wall", str(int(timeout_s) + 10)]
+    if spec.completion_fd:
+        done_r, done_w = os.pipe()
+        pass_fds.append(done_w)
+        argv[1:1] = ["--pass-fd", str(done_w)]
     env = dict(spec.env)
     t0 = time.monotonic()
     try:
         proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True, close_fds=True,
-            pass_fds=(status_w,),
+            pass_fds=tuple(pass_fds),
         )
+    except BaseException:
+        if done_r is not None:
+            os.close(done_r)
+        raise
     finally:
-        os.close(status_w)
+        for fd in pass_fds:
+            os.close(fd)
     if stdin_data is not None:
         try:
             proc.stdin.write(stdin_data)
@@ -212,6 +227,7 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
         proc.stdin.close()
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     bufs = {out_fd: bytearray(), err_fd: bytearray()}
+    done_buf = bytearray()
     total = 0
     timed_out = output_limited = False
     deadline = t0 + timeout_s
@@ -224,6 +240,9 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
             sel.register(proc.stderr, selectors.EVENT_READ)
             sel.register(pidfd, selectors.EVENT_READ)
             open_streams = 2
+            if done_r is not None:
+                sel.register(done_r, selectors.EVENT_READ)
+                open_streams += 1
             while open_streams or not exited:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -239,6 +258,11 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
                         sel.unregister(key.fileobj)
                         open_streams -= 1
                         continue
+                    if key.fd == done_r:
+                        # Not program output: kept apart, capped, and not counted against the output limit.
+                        if len(done_buf) < 4096:
+                            done_buf += chunk[:4096 - len(done_buf)]
+                        continue
                     total += len(chunk)
                     bufs[key.fd] += chunk
                     if total > max_output_bytes:
@@ -248,6 +272,8 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
                     break
     finally:
         os.close(pidfd)
+        if done_r is not None:
+            os.close(done_r)
     if timed_out or output_limited:
         _kill_tree(proc)
     rc = proc.wait()
@@ -263,5 +289,6 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
     return Outcome(
         returncode=None if (timed_out or output_limited) else rc, stdout=stdout, stderr=stderr,
         duration_s=duration, timed_out=timed_out, output_limited=output_limited,
+        completion=bytes(done_buf).decode("utf-8", errors="replace"),
     )
 

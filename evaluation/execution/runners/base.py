@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from evaluation.execution import api, sandbox
+from evaluation.execution import api, assemble, sandbox
+from evaluation.execution import classify
 from evaluation.execution.classify import classify_compile, classify_run
 from evaluation.execution.toolchains import Toolchains
 
@@ -29,6 +30,8 @@ class Sample:
     artifacts: list[tuple[Path, str]] = field(default_factory=list)  # (file in build dir, name in run dir)
     cmd: list[str] = field(default_factory=list)
     compile_s: float = 0.0
+    # Set when the source carries the completion check: passing then also needs its marker on fd 3.
+    done_token: Optional[str] = None
 
 
 @dataclass
@@ -122,11 +125,17 @@ class Runner:
             os.chown(workdir / name, ctx.run_uid, ctx.run_uid)
         spec = sandbox.SandboxSpec(helper=ctx.helper, uid=ctx.run_uid, workdir=workdir,
                                    limits=ctx.run_limits(sample.timeout_s), ro_paths=self.run_ro(ctx),
-                                   env=self.run_env(ctx, workdir))
+                                   env=self.run_env(ctx, workdir), completion_fd=sample.done_token is not None)
         out = sandbox.run(spec, sample.cmd, sample.timeout_s, cfg.max_output_bytes)
         status, detail = classify_run(self.language, out, timeout_s=sample.timeout_s,
                                       max_output_bytes=cfg.max_output_bytes, detail_chars=cfg.detail_chars,
                                       js_output_is_failure=cfg.js_output_is_failure)
+        if status == api.STATUS_PASSED and sample.done_token and not assemble.completed(out.completion,
+                                                                                          sample.done_token):
+            status = api.STATUS_EXITED_EARLY
+            detail = ("exit code 0, but the test code did not run to its end (no completion marker): the "
+                      "program exited before or during the tests; " + classify.tail(
+                          (out.stderr + "\n" + out.stdout).strip(), cfg.detail_chars - 200))
         status, detail = self.adjust(sample, out, status, detail)
         detail = detail.replace(f"{workdir}/", "")  # "main.js:21", not the temp dir's full path
         shutil.rmtree(workdir, ignore_errors=True)

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from evaluation.execution import api
+from evaluation.execution.assemble import rust_check_path
 from evaluation.execution.runners.base import Context, Runner, Sample
 
 _LOC = re.compile(r"--> main\.rs:(\d+):(\d+)")
@@ -70,6 +71,15 @@ def split_diagnostics(text: str, ranges: dict[str, tuple[int, int]]) -> tuple[di
     return {k: "\n".join(v) for k, v in per.items()}, unattributed
 
 
+def _filter(s: Sample, prefix: str) -> list[str]:
+    """libtest arguments: only the completion check (it calls the dataset's tests) when the sample has it,
+    else every test under ``prefix``."""
+    path = rust_check_path(s.problem["test"]) if s.done_token else None
+    if path:
+        return ["--exact", prefix + path]
+    return [prefix] if prefix else []
+
+
 class RustRunner(Runner):
     language = "rust"
     batch_compile = True
@@ -95,7 +105,7 @@ class RustRunner(Runner):
                 if res.returncode == 0 and (d / "main").exists():
                     for name, s in pending.items():
                         s.artifacts = [(d / "main", "main")]
-                        s.cmd = ["./main", f"{name}::"]
+                        s.cmd = ["./main", *_filter(s, f"{name}::")]
                     pending = {}
                     break
                 msgs, _unattributed = split_diagnostics(res.stderr, ranges)
@@ -111,7 +121,8 @@ class RustRunner(Runner):
         for i, s in enumerate(singles):
             d = ctx.new_dir(f"build-single{i}", ctx.builder_uid)
             res = self._compile(ctx, d, s.source)
-            self.take_binary(s, ctx, res, d)
+            if self.take_binary(s, ctx, res, d):
+                s.cmd = ["./main", *_filter(s, "")]
 
     def adjust(self, sample: Sample, out, status: str, detail: str) -> tuple[str, str]:
         if status == api.STATUS_PASSED and not re.search(r"test result: ok\. [1-9]\d* passed", out.stdout):

@@ -76,4 +76,4 @@ def test_compile_statuses_and_detail_is_capped():
 def test_every_status_is_documented():
     assert set(api.STATUSES) == {
         "passed", "compile_error", "wrong_answer", "runtime_error", "timeout", "memory_limit", "output_limit",
-        "file_size_limit", "unexpected_output"}
+        "file_size_limit", "unexpected_output", "exited_early"}
