@@ -58,7 +58,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     sc.add_argument("--generations", required=True,
                     help="JSON list with one list of program strings per problem, in dataset order; for several "
                          "languages a JSON object keyed by language, or a path containing {language}")
-    sc.add_argument("--output", required=True, help="results JSON (samples, summary and chart are written beside)")
+    sc.add_argument("--output", required=True, help="results JSON, taken as given (samples, summary and chart are "
+                    "written beside it as <name>.samples.jsonl, <name>.summary.md, <name>.png)")
+    sc.add_argument("--overwrite", action="store_true", help="replace result files that already exist")
     sc.add_argument("--task", choices=SCORE_TASKS, default="synthesize",
                     help="which task produced the generations (fix-tests uses the declaration layout)")
     _common(sc)
@@ -71,6 +73,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     rn.add_argument("--model", required=True,
                     help="HF model directory, http(s)://host:port[/v1] OpenAI-compatible server, or file:GENS.json")
     rn.add_argument("--output", required=True, help="output directory")
+    rn.add_argument("--overwrite", action="store_true",
+                    help="replace evaluation_results.* that already exist in --output (--resume implies it)")
     rn.add_argument("--n", type=int, default=None, help="samples per problem (config default: 20)")
     rn.add_argument("--temperature", type=float, default=None, help="0 = greedy (config default: 0.2)")
     rn.add_argument("--top-p", type=float, default=None, help="nucleus sampling (config default: 0.95)")
@@ -136,6 +140,34 @@ def _config_record(cfg, data, extra: dict[str, Any]) -> dict[str, Any]:
     return rec
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_outputs(outputs, inputs, overwrite: bool) -> None:
+    """Refuse (UserFacingError, one line) before any work when an output file is one of the inputs, or when it
+    exists and ``overwrite`` is not set."""
+    for out in outputs:
+        out = Path(out)
+        for inp in inputs:
+            if inp and _same_file(out, Path(inp)):
+                raise UserFacingError(f"output {out} is the input {inp}; choose another --output")
+    if not overwrite:
+        existing = [str(p) for p in outputs if Path(p).exists()]
+        if existing:
+            raise UserFacingError(f"{', '.join(existing)} already exist(s); pass --overwrite to replace "
+                                  f"{'them' if len(existing) > 1 else 'it'}")
+
+
+def _generation_inputs(generations: str, languages) -> list[str]:
+    if "{language}" in generations:
+        return [generations.replace("{language}", lang) for lang in languages]
+    return [generations]
+
+
 def _report(paths, scores) -> None:
     from evaluation.results import summary_table
 
@@ -149,8 +181,13 @@ def cmd_score(args: argparse.Namespace) -> int:
     from evaluation.scoring import Stage, load_generations, score_stages
     from evaluation.tasks import languages_arg
 
+    from evaluation.results import result_paths
+
     cfg = _config(args, {})
     languages = languages_arg(args.language)
+    outputs = list(result_paths(args.output).values())
+    check_outputs(outputs, _generation_inputs(args.generations, languages) + [args.config or ""],
+                  args.overwrite)
     data = _load_data(cfg, languages)
     gens = load_generations(args.generations, languages, {lang: len(rows) for lang, rows in data.items()},
                             task=args.task)
@@ -182,10 +219,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     extra.update({"generation.n": args.n, "generation.template": args.template,
                   "generation.model_name": args.model_name, "generation.device": args.device,
                   "generation.dtype": args.dtype})
+    from evaluation.results import result_paths
+
     cfg = _config(args, extra)
     languages = languages_arg(args.language)
-    data = _load_data(cfg, languages)
     out_dir = Path(args.output)
+    model_file = args.model[len("file:"):] if args.model.startswith("file:") else ""
+    check_outputs(list(result_paths(out_dir / "evaluation_results.json").values()), [model_file, args.config or ""],
+                  args.overwrite or args.resume)
+    data = _load_data(cfg, languages)
     g = cfg.generation
     backend = load_backend(args.model, model_name=g.model_name, device=g.device, dtype=g.dtype,
                            trust_remote_code=g.trust_remote_code, http_concurrency=g.http_concurrency,

@@ -25,9 +25,12 @@ TASK_LABELS = {name: label for name, label in (
 
 
 def result_paths(output: str | Path) -> dict[str, Path]:
-    out = Path(output)
-    stem = out.with_suffix("") if out.suffix == ".json" else out
-    return {"json": stem.with_suffix(".json"), "samples": Path(f"{stem}.samples.jsonl"),
+    """The files a result named ``output`` consists of. A name ending in .json is the results file itself, as
+    given (``run.result.json`` stays ``run.result.json``; Path.with_suffix would turn it into ``run.json``);
+    any other name gets ``.json`` appended. The other files sit beside it: ``<name>.samples.jsonl``, ..."""
+    text = str(output)
+    stem = text[: -len(".json")] if text.endswith(".json") and len(text) > len(".json") else text
+    return {"json": Path(f"{stem}.json"), "samples": Path(f"{stem}.samples.jsonl"),
             "summary": Path(f"{stem}.summary.md"), "chart": Path(f"{stem}.png")}
 
 

@@ -155,3 +155,84 @@ def test_run_resume_reuses_unchanged_stages(tmp_path, humanevalpack_dir, py_rows
     assert main(base + ["--model", f"file:{wrong}", "--resume", "--temperature", "0.5"]) == 0
     res = json.loads((out / "evaluation_results.json").read_text())
     assert res["config"]["generation"]["humanevalsynthesize-python"]["reused"] is False
+
+
+# ------------------------------------------------------------------------------------ output paths
+def test_score_output_path_is_taken_as_given(tmp_path, humanevalpack_dir, py_rows, fake_exec):
+    # `--output run.result.json` once wrote its results over run.json (Path.with_suffix("") -> "run.result",
+    # then .with_suffix(".json") -> "run.json").
+    gens = tmp_path / "run.json"
+    _write(gens, [[r["prompt"] + r["canonical_solution"]] for r in py_rows])
+    before = gens.read_text()
+    rc = main(["eval", "score", "--language", "python", "--generations", str(gens), "--data",
+               str(humanevalpack_dir), "--k", "1", "--no-chart", "--output", str(tmp_path / "run.result.json")])
+    assert rc == 0
+    assert gens.read_text() == before
+    assert json.loads((tmp_path / "run.result.json").read_text())["humanevalsynthesize-python"]["pass@1"] == 1.0
+    assert (tmp_path / "run.result.samples.jsonl").exists() and (tmp_path / "run.result.summary.md").exists()
+
+
+@pytest.mark.parametrize("output", ["run.json", "./sub/../run.json", "link.json"])
+def test_score_refuses_an_output_that_is_an_input(tmp_path, humanevalpack_dir, py_rows, fake_exec, capsys,
+                                                   monkeypatch, output):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    gens = tmp_path / "run.json"
+    _write(gens, [[r["prompt"] + r["canonical_solution"]] for r in py_rows])
+    (tmp_path / "link.json").symlink_to(gens)
+    before = gens.read_text()
+    for extra in ([], ["--overwrite"]):
+        rc = main(["eval", "score", "--language", "python", "--generations", "run.json", "--data",
+                   str(humanevalpack_dir), "--k", "1", "--no-chart", "--output", output, *extra])
+        assert rc == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and "is the input" in err and err.count("\n") == 1, err
+        assert gens.read_text() == before
+
+
+def test_score_output_with_language_placeholder_inputs(tmp_path, humanevalpack_dir, capsys):
+    # generations given as a {language} pattern: each expanded file is an input.
+    _write(tmp_path / "g-python.json", [])
+    rc = main(["eval", "score", "--language", "python", "--generations", str(tmp_path / "g-{language}.json"),
+               "--data", str(humanevalpack_dir), "--output", str(tmp_path / "g-python.json")])
+    assert rc == 2 and "is the input" in capsys.readouterr().err
+
+
+def test_score_does_not_overwrite_results_without_overwrite(tmp_path, humanevalpack_dir, py_rows, fake_exec,
+                                                             capsys):
+    gens = _write(tmp_path / "g.json", [[r["prompt"] + r["canonical_solution"]] for r in py_rows])
+    args = ["eval", "score", "--language", "python", "--generations", gens, "--data", str(humanevalpack_dir),
+            "--k", "1", "--no-chart", "--output", str(tmp_path / "res.json")]
+    assert main(args) == 0
+    (tmp_path / "res.json").write_text("keep me")
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "already exist" in err and "--overwrite" in err and err.count("\n") == 1
+    assert (tmp_path / "res.json").read_text() == "keep me"
+    # Also when only a file beside it (the samples) exists.
+    (tmp_path / "res.json").unlink()
+    assert main(args) == 2 and "res.samples.jsonl" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
+    assert json.loads((tmp_path / "res.json").read_text())["humanevalsynthesize-python"]["pass@1"] == 1.0
+
+
+def test_run_does_not_overwrite_results_without_overwrite_or_resume(tmp_path, humanevalpack_dir, py_rows,
+                                                                    fake_exec, capsys):
+    limit = 2
+    good = _write(tmp_path / "good.json", {"synthesize/python": [["\n" + r["canonical_solution"]] for r in py_rows[:limit]]})
+    out = tmp_path / "run"
+    base = ["eval", "run", "--task", "synthesize", "--language", "python", "--n", "1", "--limit", str(limit),
+            "--data", str(humanevalpack_dir), "--k", "1", "--no-chart", "--output", str(out), "--model", f"file:{good}"]
+    assert main(base) == 0
+    first = (out / "evaluation_results.json").read_text()
+    capsys.readouterr()
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "evaluation_results.json" in err and "--overwrite" in err
+    assert (out / "evaluation_results.json").read_text() == first
+    assert main(base + ["--overwrite"]) == 0
+    # A model file that is the results file itself is refused even with --overwrite.
+    res = str(out / "evaluation_results.json")
+    assert main(base[:-1] + [f"file:{res}", "--overwrite"]) == 2
+    assert "is the input" in capsys.readouterr().err
