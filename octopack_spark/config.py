@@ -138,7 +138,20 @@ def _parse_scalar(text: str) -> Any:
         return text
 
 
+# Mapping fields whose keys contain dots themselves (`--set spark.conf.spark.driver.memory=8g`).
+_DOTTED_KEY_FIELDS = ("spark.conf.",)
+
+
 def _set_path(d: dict, dotted: str, value: Any, error: type[Exception] = ConfigError) -> None:
+    for prefix in _DOTTED_KEY_FIELDS:
+        if dotted.startswith(prefix) and len(dotted) > len(prefix):
+            cur = d
+            for p in prefix.rstrip(".").split("."):
+                cur = cur.setdefault(p, {})
+                if not isinstance(cur, dict):
+                    raise error(f"--set {dotted}: '{p}' is not a section")
+            cur[dotted[len(prefix):]] = str(value).lower() if isinstance(value, bool) else str(value)
+            return
     parts = dotted.split(".")
     cur = d
     for p in parts[:-1]:

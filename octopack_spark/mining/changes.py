@@ -63,22 +63,24 @@ def list_commits(
     max_commits: Optional[int] = None,
 ) -> tuple[list[str], int]:
     """(non-merge commits, merges skipped): commits reachable from `head` and not from `exclude`, newest
-    first (date order, as pygit2's TOPOLOGICAL|TIME walk); committer time filtered to [since, until]; at
-    most `max_commits`. The same arguments give the same list, so index ranges of it can be mined by
-    different tasks."""
-    cmd = git_base_args(git_dir) + ["log", "--date-order", "--format=%H %ct %P", head]
+    first in git's default order (commit date; streamed, so `max_commits` stops the walk early instead
+    of sorting the whole history); committer time filtered to [since, until]; at most `max_commits`.
+    The same arguments give the same list, so index ranges of it can be mined by different tasks."""
+    cmd = git_base_args(git_dir) + ["log", "--format=%H %ct %P", head]
     if exclude:
         cmd.append(f"^{exclude}")
     cmd.append("--")
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_git_env())
-    if proc.returncode != 0:
-        raise GitCommandError(f"git log failed: {proc.stderr.decode('utf-8', 'replace').strip()[:500]}")
-    out = []
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_git_env())
+    err: list[bytes] = []
+    drain = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    out: list[str] = []
     merges = 0
-    for line in proc.stdout.split(b"\n"):
-        if not line:
+    stopped = False
+    for line in proc.stdout:
+        parts = line.split()
+        if not parts:
             continue
-        parts = line.split(b" ")
         if len(parts) > 3:
             merges += 1
             continue
@@ -87,7 +89,15 @@ def list_commits(
             continue
         out.append(parts[0].decode("ascii"))
         if max_commits is not None and len(out) >= max_commits:
+            stopped = True
             break
+    if stopped:
+        proc.kill()
+    proc.stdout.close()
+    rc = proc.wait()
+    drain.join()
+    if rc != 0 and not stopped:
+        raise GitCommandError(f"git log failed: {b''.join(err).decode('utf-8', 'replace').strip()[:500]}")
     return out, merges
 
 

@@ -21,6 +21,7 @@ state row with their last mined HEAD (the same mechanism that makes reruns incre
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import time
@@ -168,6 +169,11 @@ def _file_name() -> str:
     return f"part-{tag}-{uuid.uuid4().hex[:12]}.zstd.parquet"
 
 
+def _plan_uri(staged_commits: str, repo: str, head: str) -> str:
+    key = hashlib.sha256(f"{repo}\0{head}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return join(staged_commits.rsplit("/", 1)[0], "_plans", f"{key}.txt")
+
+
 def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) -> dict:
     """Mine one work item inside a task. `d["kind"]` is "repo" (open, plan, and mine the history when it
     is short; a long one comes back as `split` for the driver to slice) or "slice" (commits
@@ -187,7 +193,10 @@ def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) ->
                 if plan is not None:
                     head, base = plan.head, plan.base
                     if len(plan.commits) > mc.commits_per_task:
-                        split = {"head": head, "base": base, "n": len(plan.commits)}
+                        # The slices read the commit list from here instead of listing it again.
+                        plan_uri = _plan_uri(staged_commits, spec.name, head)
+                        storage.write_bytes_atomic(plan_uri, "\n".join(plan.commits).encode("ascii"))
+                        split = {"head": head, "base": base, "n": len(plan.commits), "plan_uri": plan_uri}
                     else:
                         shas = plan.commits
                 if outcome.status != "empty":
@@ -195,9 +204,12 @@ def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) ->
             else:
                 outcome.head, outcome.license = d["head"], d["license"]
                 head, base, start = d["head"], d["base"], d["start"]
-                all_shas, _merges = list_commits(
-                    git_dir, head, base, since=mc.since.timestamp() if mc.since else None,
-                    until=mc.until.timestamp() if mc.until else None, max_commits=commit_limit(spec, mc))
+                if d.get("plan_uri"):
+                    all_shas = storage.read_text(d["plan_uri"]).split("\n")
+                else:  # a range left pending by an earlier run: the same arguments give the same list
+                    all_shas, _merges = list_commits(
+                        git_dir, head, base, since=mc.since.timestamp() if mc.since else None,
+                        until=mc.until.timestamp() if mc.until else None, max_commits=commit_limit(spec, mc))
                 shas = all_shas[start:d["stop"]]
                 outcome.status = "ok"
             if shas:
@@ -318,13 +330,13 @@ def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, stage
         ranges = list(pending) if o["status"] != "failed" else []
         if r["split"]:
             ranges.insert(0, {"head": r["split"]["head"], "base": r["split"]["base"], "start": 0,
-                              "stop": r["split"]["n"]})
+                              "stop": r["split"]["n"], "plan_uri": r["split"]["plan_uri"]})
         for rg in ranges:
             for lo in range(rg["start"], rg["stop"], mc.commits_per_task):
                 hi = min(lo + mc.commits_per_task, rg["stop"])
                 slices.append({"key": f"{s.name}\0{rg['head']}\0{lo}", "repo": s.name, "kind": "slice",
                                "spec": s.to_dict(), "head": rg["head"], "base": rg["base"], "start": lo,
-                               "stop": hi, "license": o["license"]})
+                               "stop": hi, "license": o["license"], "plan_uri": rg.get("plan_uri")})
     second = _run_items(spark, cfg, storage, slices, staged_commits, f"{what}: {len(slices)} slices") \
         if slices else {}
     _drop_unreported(storage, staged_commits, list(first.values()) + list(second.values()))

@@ -29,11 +29,13 @@ from octopack_spark.mining.clone import MiningError, open_repository
 from octopack_spark.mining.identity import author_id, row_id
 from octopack_spark.mining.languages import detect_language
 from octopack_spark.mining.sources import RepoSpec
+from octopack_spark.redact import redact_text, redact_url
 from octopack_spark.schema import COMMITS_SCHEMA
 
 _MODE_COMMIT = 0o160000  # gitlink (submodule)
 _MODE_LINK = 0o120000  # symlink
 _STATUS = {"A": "A", "M": "M", "D": "D", "R": "R", "T": "M", "C": "A"}
+_PATCH_FLAGS = pygit2.enums.DiffOption.SKIP_BINARY_CHECK
 _MAX_ERRORS = 50  # per outcome; the rest are counted in one summary error
 
 
@@ -53,11 +55,14 @@ class RepoOutcome:
     errors_dropped: int = 0
     stopped_at: Optional[int] = None  # index in the mined slice where the time budget stopped the walk
 
+    def __post_init__(self) -> None:
+        self.repo_url = redact_url(self.repo_url)  # a token in a clone URL never reaches a table or log
+
     def error(self, stage: str, reason: str, message: str) -> None:
         if len(self.errors) >= _MAX_ERRORS:
             self.errors_dropped += 1
             return
-        self.errors.append({"stage": stage, "reason": reason, "message": message[:2000]})
+        self.errors.append({"stage": stage, "reason": reason, "message": redact_text(message)[:2000]})
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -172,6 +177,38 @@ class _Columns:
         batch = pa.RecordBatch.from_arrays(arrays, schema=COMMITS_SCHEMA)
         self._reset()
         return batch, removed
+
+
+class _LangBuffers:
+    """One `_Columns` per language, bounded together: every batch holds one language, so the writer
+    appends it to that language's partition without splitting (see mining/writer.py)."""
+
+    def __init__(self, max_rows: int, max_bytes: int):
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self.by_lang: dict[Optional[str], _Columns] = {}
+        self.n = 0
+        self.nbytes = 0
+
+    def add(self, row: dict, nbytes: int) -> None:
+        cols = self.by_lang.get(row["lang"])
+        if cols is None:
+            cols = self.by_lang[row["lang"]] = _Columns(self.max_rows, self.max_bytes)
+        cols.add(row, nbytes)
+        self.n += 1
+        self.nbytes += nbytes
+
+    def full(self) -> bool:
+        return self.n >= self.max_rows or self.nbytes >= self.max_bytes
+
+    def flush(self) -> Iterator[tuple[pa.RecordBatch, int]]:
+        for cols in self.by_lang.values():
+            batch, dropped = cols.flush()
+            if batch is not None:
+                yield batch, dropped
+        self.by_lang.clear()
+        self.n = 0
+        self.nbytes = 0
 
 
 class _BlobReader:
@@ -339,7 +376,7 @@ def mine_commits(
     (then `outcome.stopped_at` is the index in `shas` of the first commit not mined)."""
     # Objects were hashed when they entered the repository; re-hashing every blob costs ~25% of the walk.
     pygit2.settings.enable_strict_hash_verification(False)
-    buf = _Columns(cfg.arrow_batch_rows, cfg.arrow_batch_bytes)
+    buf = _LangBuffers(cfg.arrow_batch_rows, cfg.arrow_batch_bytes)
     blobs = _BlobReader(repo)
     status = "ok"
     outcome.stopped_at = None
@@ -371,12 +408,11 @@ def mine_commits(
             outcome.rows += 1
             outcome.bytes += nbytes
             if buf.full():
-                batch, dropped = buf.flush()
-                outcome.bytes -= dropped
-                yield batch
-    batch, dropped = buf.flush()
-    outcome.bytes -= dropped
-    if batch is not None:
+                for batch, dropped in buf.flush():
+                    outcome.bytes -= dropped
+                    yield batch
+    for batch, dropped in buf.flush():
+        outcome.bytes -= dropped
         yield batch
     outcome.status = status
 
@@ -405,7 +441,7 @@ def _commit_rows(
         "author_time": _epoch_us(commit.author.time),
         "committer_time": _epoch_us(commit.commit_time),
         "author_id": author_id(commit.author.raw_email, cfg.author_salt),
-        "repo_url": spec.url,
+        "repo_url": redact_url(spec.url),
         "commit_files": n_files,
         "stars": spec.stars,
     }
@@ -465,6 +501,7 @@ def _fill_contents(blobs: _BlobReader, ch: FileChange, row: dict, cfg: MineConfi
         old_as_path=row["old_file"] or row["new_file"],
         new_as_path=row["new_file"] or row["old_file"],
         context_lines=cfg.diff_context_lines,
+        flag=_PATCH_FLAGS,  # both sides were checked for binary contents above
     )
     _ctx, added, removed = patch.line_stats
     row["lines_added"] = added

@@ -14,6 +14,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Optional
 
+from octopack_spark.redact import redact_text
+
 LOG_DIR_ENV = "OCTOPACK_LOG_DIR"
 
 _current_stage = {"name": None}
@@ -52,7 +54,7 @@ def session_log_path(app_name: str) -> str:
 def log4j_options(log_path: str) -> str:
     """-D option for a log4j2 configuration that writes everything to `log_path` and only one-line
     ERROR messages (no stack traces) to the console."""
-    conf = log_path[:-4] + ".log4j2.properties" if log_path.endswith(".log") else log_path + ".log4j2.properties"
+    conf = log_path + ".log4j2.properties"
     with open(conf, "w") as f:
         f.write("\n".join([
             "rootLogger.level = warn",
@@ -135,14 +137,23 @@ def failure_line(command: str, exc: BaseException, conf: dict[str, str], local: 
             text += "\nJava stack trace:\n" + str(java.toString())
         except Exception:
             pass
+    text = redact_text(text)
+    spark_log = ""
+    try:  # Spark's own log of this run holds the executor-side cause (e.g. the OutOfMemoryError)
+        with open(log_path, "rb") as f:
+            f.seek(max(0, os.path.getsize(log_path) - 4 * 1024**2))
+            spark_log = f.read().decode("utf-8", "replace")
+    except OSError:
+        pass
     with open(log_path, "a", encoding="utf-8") as f:
         f.write(text + "\n")
     stage = current_stage() or "startup"
-    d = diagnose(text, conf, local)
+    d = diagnose(text + "\n" + spark_log, conf, local)
     if d is None:
         from octopack_spark.spark.errors import root_cause
 
-        return f"{command} stage '{stage}' failed: {root_cause(exc)[:300]}; {published}; full trace: {log_path}"
+        cause = redact_text(root_cause(exc))[:300]
+        return f"{command} stage '{stage}' failed: {cause}; {published}; full trace: {log_path}"
     return (f"{command} stage '{stage}' failed: {d.ran_out}; change {d.setting}: {d.suggestion}; "
             f"{published}; full trace: {log_path}")
 

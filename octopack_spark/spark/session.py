@@ -108,6 +108,9 @@ DEFAULTS = {
     "spark.hadoop.parquet.block.size": str(32 * 1024**2),
     "spark.sql.execution.arrow.maxRecordsPerBatch": "256",
     "spark.sql.execution.arrow.maxBytesPerBatch": str(32 * 1024**2),
+    # Per-commit and per-repository context tables and dedup annotations are narrow: broadcasting them
+    # up to 64 MiB keeps the rows that carry whole files from being shuffled for a join.
+    "spark.sql.autoBroadcastJoinThreshold": str(64 * 1024**2),
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.python.worker.reuse": "true",
     "spark.driver.extraJavaOptions": "-XX:+UseParallelGC",

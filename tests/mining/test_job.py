@@ -185,3 +185,21 @@ def test_no_repos_is_a_clear_error(tmp_path, spark):
     cfg = _cfg(tmp_path, tmp_path / "o", [])
     with pytest.raises(UserFacingError, match="no repositories"):
         run_mine(cfg, spark=spark)
+
+
+def test_tokens_in_repo_urls_are_written_nowhere(tmp_path, spark):
+    from tests.conftest import free_port
+
+    rich = build_rich_repo(str(tmp_path / "demo"))
+    secret = "SECRETTOKEN4711"
+    url = f"https://user:{secret}@127.0.0.1:{free_port()}/owner/private.git"
+    out = tmp_path / "out"
+    s = run_mine(_cfg(tmp_path, out, [rich.path, url], repo_time_budget_s=30), spark=spark)
+    assert (s.repos_ok, s.repos_failed) == (1, 1)
+    assert secret not in s.render()
+    for dirpath, _dirs, files in os.walk(out):
+        for f in files:
+            with open(os.path.join(dirpath, f), "rb") as fh:
+                assert secret.encode() not in fh.read(), os.path.join(dirpath, f)
+    errors, _ = _table(out, "errors")
+    assert [r["repo_url"] for r in errors.to_pylist()] == ["https://***@127.0.0.1:" + url.rsplit(":", 1)[1]]

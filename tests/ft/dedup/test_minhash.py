@@ -85,3 +85,15 @@ def test_missing_row_id_duplicate_ids_and_narrow_frames(spark):
     out, _ = near_dedup(narrow, MinHashConfig())
     assert out.columns == narrow.columns + ["near_dup_cluster", "near_dup_of"]
     assert out.where("near_dup_of is not null").count() == sum(len(m) - 1 for m in expected.values())
+
+
+def test_identical_survivors_with_4_and_64_partitions(spark):
+    rows, expected = planted_dataset()
+    results = []
+    for n in (4, 64):
+        df = spark.createDataFrame(to_table(rows)).repartition(n)
+        assert df.rdd.getNumPartitions() == n
+        got, count = clusters_of(near_dedup(df, MinHashConfig())[0])
+        assert count == len(rows)
+        results.append(got)
+    assert results[0] == results[1] == expected
