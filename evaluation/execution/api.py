@@ -74,7 +74,7 @@ class ExecResult:
 
 
 class ExecConfig(BaseModel):
-    """How samples are executed. Every limit applies per sample (per process for memory)."""
+    """How samples are executed. Every limit applies per sample (memory: per process and per process tree)."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -93,7 +93,8 @@ class ExecConfig(BaseModel):
     # Pre-measured runtimes (task_id -> seconds), e.g. computed on the Spark driver and shipped to executors.
     reference_runtimes_s: dict[str, float] = Field(default_factory=dict)
     # Limits inside the sandbox.
-    memory_limit_mb: int = Field(default=2048, ge=64)        # RLIMIT_DATA per process (+ JVM/V8 heap caps)
+    memory_limit_mb: int = Field(default=2048, ge=64)        # RLIMIT_DATA per process (+ JVM/V8 heap caps) and the
+    # limit of the whole process tree of a run (a memory cgroup per run; watchdog where none can be made)
     max_processes: int = Field(default=256, ge=8)            # RLIMIT_NPROC (threads count) for the sandbox uid
     max_file_size_mb: int = Field(default=64, ge=1)          # RLIMIT_FSIZE
     max_open_files: int = Field(default=256, ge=16)          # RLIMIT_NOFILE

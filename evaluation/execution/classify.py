@@ -45,6 +45,9 @@ def classify_run(language: str, out: Outcome, *, timeout_s: float, max_output_by
     """(status, detail) for a run step."""
     both = (out.stderr + ("\n" if out.stderr and out.stdout else "") + out.stdout).strip()
     detail = tail(both, detail_chars)
+    if out.memory_exceeded:
+        # The process tree together went past the limit (its cgroup's OOM killer fired, or the watchdog).
+        return api.STATUS_MEMORY_LIMIT, f"the sample's processes together exceeded the memory limit; {tail(both, 300)}"
     if out.output_limited:
         return api.STATUS_OUTPUT_LIMIT, f"output exceeded {max_output_bytes} bytes; {tail(both, 300)}"
     if out.timed_out:

@@ -69,6 +69,7 @@ static const char *chdir_to = "/";
 static long long lim_data = -1, lim_as = -1, lim_nproc = -1, lim_fsize = -1, lim_nofile = -1, lim_cpu = -1;
 static long long tmpfs_mb = 64;
 static long long wall_s = 0;
+static const char *cgroup_procs = NULL;  /* --cgroup: join this cgroup.procs before anything else */
 static int pass_fd = -1;  /* --pass-fd: becomes fd 3 of the command (the completion channel) */
 
 static void mkdir_p(const char *path, mode_t mode) {
@@ -198,7 +199,8 @@ static void on_term(int sig) {
 static void usage(void) {
     fputs("usage: octobox [--uid N] [--gid N] [--chdir DIR] [--ro PATH]... [--rw PATH]... [--mask DIR]...\n"
           "               [--data BYTES] [--as BYTES] [--nproc N] [--fsize BYTES] [--nofile N] [--cpu S]\n"
-          "               [--tmpfs-mb N] [--wall S] [--status-fd FD] [--pass-fd FD] -- COMMAND [ARG]...\n", stderr);
+          "               [--tmpfs-mb N] [--wall S] [--status-fd FD] [--pass-fd FD]\n"
+          "               [--cgroup CGROUP_PROCS_FILE] -- COMMAND [ARG]...\n", stderr);
     _exit(125);
 }
 
@@ -228,6 +230,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--cpu")) lim_cpu = atoll(v);
         else if (!strcmp(a, "--tmpfs-mb")) tmpfs_mb = atoll(v);
         else if (!strcmp(a, "--wall")) wall_s = atoll(v);
+        else if (!strcmp(a, "--cgroup")) cgroup_procs = v;
         else if (!strcmp(a, "--pass-fd")) {
             pass_fd = atoi(v);
             if (pass_fd < 0 || fcntl(pass_fd, F_SETFD, FD_CLOEXEC)) die("pass fd %d", pass_fd);
@@ -250,6 +253,15 @@ int main(int argc, char **argv) {
     }
     if (uid == 0 || gid == 0) { errno = 0; die("refusing to run the command as uid/gid 0"); }
 
+    if (cgroup_procs) {
+        /* The run's memory cgroup: joined before forking, so every process of the sample is charged to it. */
+        int f = open(cgroup_procs, O_WRONLY | O_CLOEXEC);
+        if (f < 0) die("open %s", cgroup_procs);
+        char pid[32];
+        int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+        if (write(f, pid, n) != n) die("join cgroup %s", cgroup_procs);
+        close(f);
+    }
     /* Never outlive the caller: if it dies (a killed Spark task), the sandbox goes with it. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL)) die("pdeathsig");
     if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS))

@@ -11,6 +11,7 @@ it every process the program started.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import selectors
 import shutil
@@ -43,6 +44,8 @@ class Limits:
     open_files: int = 256      # RLIMIT_NOFILE
     cpu_s: Optional[int] = None  # RLIMIT_CPU per process; None = no CPU limit (the wall timeout remains)
     tmpfs_mb: int = 64         # size of each private tmpfs (/tmp, ...)
+    # Memory of the whole process tree (a cgroup per run; watchdog fallback); None = per-process limit only.
+    tree_memory_mb: Optional[int] = None
 
 
 @dataclass
@@ -54,6 +57,7 @@ class Outcome:
     timed_out: bool = False
     output_limited: bool = False
     completion: str = ""       # what the command wrote to fd 3 (the completion channel), capped
+    memory_exceeded: bool = False  # the process tree went past Limits.tree_memory_mb (OOM kill / watchdog)
 
     @property
     def signal(self) -> Optional[int]:
@@ -177,6 +181,42 @@ def build_argv(spec: SandboxSpec, cmd: Sequence[str]) -> list[str]:
     return argv + ["--", *cmd]
 
 
+log = logging.getLogger(__name__)
+_warned_no_cgroup = False
+
+
+def _warn_no_cgroup() -> None:
+    global _warned_no_cgroup
+    if not _warned_no_cgroup:
+        _warned_no_cgroup = True
+        log.warning("no usable memory cgroup (v2 or v1) under /sys/fs/cgroup: the per-sample memory limit over "
+                    "all of a sample's processes is enforced by a watchdog polling their resident memory every "
+                    "%.2f s (a fast allocation can overshoot between two polls)", WATCHDOG_INTERVAL_S)
+
+
+WATCHDOG_INTERVAL_S = 0.05
+
+
+def uid_rss_bytes(uid: int) -> int:
+    """Resident memory of every process running as ``uid`` (the run's uid is its own: one per worker slot)."""
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        uid_line = text[text.find(b"\nUid:"):].split(b"\n", 2)[1]
+        if int(uid_line.split()[1]) != uid:
+            continue
+        i = text.find(b"\nVmRSS:")
+        if i >= 0:
+            total += int(text[i:].split(b"\n", 2)[1].split()[1]) * 1024
+    return total
+
+
 def _kill_tree(proc: subprocess.Popen) -> None:
     # SIGTERM makes the outer helper SIGKILL the namespace's init and wait until the kernel has killed
     # every process in the pid namespace; only if that does not finish promptly, SIGKILL the outer (init
@@ -204,6 +244,18 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
         done_r, done_w = os.pipe()
         pass_fds.append(done_w)
         argv[1:1] = ["--pass-fd", str(done_w)]
+    cg = None
+    watchdog_bytes = None
+    if spec.limits.tree_memory_mb:
+        from evaluation.execution import cgroup
+
+        limit = spec.limits.tree_memory_mb * 1024 * 1024
+        if cgroup.available():
+            cg = cgroup.MemoryCgroup(limit)
+            argv[1:1] = ["--cgroup", cg.procs_file]
+        else:
+            _warn_no_cgroup()
+            watchdog_bytes = limit
     env = dict(spec.env)
     t0 = time.monotonic()
     try:
@@ -215,6 +267,8 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
     except BaseException:
         if done_r is not None:
             os.close(done_r)
+        if cg is not None:
+            cg.close()
         raise
     finally:
         for fd in pass_fds:
@@ -229,7 +283,8 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
     bufs = {out_fd: bytearray(), err_fd: bytearray()}
     done_buf = bytearray()
     total = 0
-    timed_out = output_limited = False
+    timed_out = output_limited = memory_exceeded = False
+    next_check = t0
     deadline = t0 + timeout_s
     # A pidfd wakes the loop the moment the helper exits (Popen.wait(timeout) would poll with sleeps).
     pidfd = os.pidfd_open(proc.pid)
@@ -248,7 +303,13 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
                 if left <= 0:
                     timed_out = True
                     break
-                for key, _ in sel.select(timeout=min(left, 1.0)):
+                if watchdog_bytes is not None and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + WATCHDOG_INTERVAL_S
+                    if uid_rss_bytes(spec.uid) > watchdog_bytes:
+                        memory_exceeded = True
+                        break
+                wait = min(left, 1.0) if watchdog_bytes is None else min(left, WATCHDOG_INTERVAL_S)
+                for key, _ in sel.select(timeout=wait):
                     if key.fd == pidfd:
                         exited = True
                         sel.unregister(pidfd)
@@ -274,10 +335,13 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
         os.close(pidfd)
         if done_r is not None:
             os.close(done_r)
-    if timed_out or output_limited:
+    if timed_out or output_limited or memory_exceeded:
         _kill_tree(proc)
     rc = proc.wait()
     duration = time.monotonic() - t0
+    if cg is not None:
+        memory_exceeded = cg.oom_kills() > 0
+        cg.close()
     stdout = bytes(bufs[out_fd]).decode("utf-8", errors="replace")
     stderr = bytes(bufs[err_fd]).decode("utf-8", errors="replace")
     proc.stdout.close()
@@ -287,8 +351,8 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
     if setup_error:
         raise SandboxError(f"sandbox setup failed: {setup_error}")
     return Outcome(
-        returncode=None if (timed_out or output_limited) else rc, stdout=stdout, stderr=stderr,
+        returncode=None if (timed_out or output_limited or memory_exceeded and watchdog_bytes) else rc, stdout=stdout, stderr=stderr,
         duration_s=duration, timed_out=timed_out, output_limited=output_limited,
-        completion=bytes(done_buf).decode("utf-8", errors="replace"),
+        completion=bytes(done_buf).decode("utf-8", errors="replace"), memory_exceeded=memory_exceeded,
     )
 

@@ -52,7 +52,8 @@ class Context:
         c = self.config
         return sandbox.Limits(memory_mb=c.memory_limit_mb, processes=c.max_processes,
                               file_size_mb=c.max_file_size_mb, open_files=c.max_open_files,
-                              cpu_s=int(2 * timeout_s) + 2, tmpfs_mb=64)  # backstop; wall time rules
+                              cpu_s=int(2 * timeout_s) + 2, tmpfs_mb=64,  # backstop; wall time rules
+                              tree_memory_mb=c.memory_limit_mb)
 
     def new_dir(self, name: str, owner: int) -> Path:
         d = self.chunk_dir / name

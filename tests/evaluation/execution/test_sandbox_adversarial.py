@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.execution import api, engine, sandbox
+from evaluation.execution import api, cgroup, engine, sandbox
 
 pytestmark = pytest.mark.toolchain
 
@@ -252,4 +252,61 @@ def test_killing_the_evaluating_process_takes_its_sandboxes_along(tmp_path):
     deadline = time.monotonic() + 10
     while sandbox_processes() and time.monotonic() < deadline:
         time.sleep(0.2)
-    # no_leftovers asserts that nothing of the sandbox is left
+    # no_leftovers asserts that nothing of the sandbox is left; the killed evaluator's memory cgroup (it could
+    # not remove it) is removed by the next run of any evaluator.
+    assert any(n.startswith(f"run-{proc.pid}-") for n in _cgroup_runs_left())
+    assert run_program("python", "x = 1\n").status == api.STATUS_PASSED
+    assert not any(n.startswith(f"run-{proc.pid}-") for n in _cgroup_runs_left())
+
+
+# ------------------------------------------------------------------------ memory over a whole process tree
+FORKED_HOGS = """import os, time
+pids = []
+for _ in range(8):
+    pid = os.fork()
+    if pid == 0:
+        block = b"x" * (200 * 1024 * 1024)  # written, so resident: 200 MB per child, under RLIMIT_DATA
+        time.sleep(5)
+        os._exit(0)
+    pids.append(pid)
+for pid in pids:
+    os.waitpid(pid, 0)
+"""
+
+
+def _cgroup_runs_left() -> list[str]:
+    b = cgroup.backend()
+    return [] if b is None else sorted(p.name for p in b[1].iterdir() if p.name.startswith("run-"))
+
+
+def test_forked_children_share_one_memory_limit():
+    # 8 children x 200 MB = 1.6 GB; each alone is under the 256 MB per-process limit, together they are not.
+    assert cgroup.available(), "this machine offers a memory cgroup; the test checks the cgroup path"
+    cfg = CONFIG.model_copy(update={"memory_limit_mb": 256})
+    res = run_program("python", FORKED_HOGS, timeout_s=20, config=cfg)
+    assert res.status == api.STATUS_MEMORY_LIMIT and not res.passed, res
+    assert "exceeded the memory limit" in res.detail
+    assert _cgroup_runs_left() == []
+    # The host is fine: nothing of the sample is left (autouse fixture), its cgroup is gone, and it still
+    # runs programs under the same limit.
+    ok = run_program("python", "x = 1\n", config=cfg)
+    assert ok.status == api.STATUS_PASSED, ok
+
+
+def test_forked_children_share_one_memory_limit_without_cgroups(monkeypatch, caplog):
+    # Where no cgroup can be made, a watchdog sums the resident memory of the run's uid.
+    monkeypatch.setattr(cgroup, "available", lambda: False)
+    monkeypatch.setattr(sandbox, "_warned_no_cgroup", False)
+    cfg = CONFIG.model_copy(update={"memory_limit_mb": 256})
+    with caplog.at_level("WARNING", logger="evaluation.execution.sandbox"):
+        res = run_program("python", FORKED_HOGS, timeout_s=20, config=cfg)
+    assert res.status == api.STATUS_MEMORY_LIMIT and not res.passed, res
+    assert res.duration_s < 10, res  # killed when over the limit, not at the end of the children's sleep
+    assert "no usable memory cgroup" in caplog.text
+
+
+def test_a_small_process_tree_under_the_limit_passes():
+    prog = FORKED_HOGS.replace("range(8)", "range(2)").replace("200 * 1024", "40 * 1024")
+    res = run_program("python", prog, timeout_s=20, config=CONFIG.model_copy(update={"memory_limit_mb": 256}))
+    assert res.status == api.STATUS_PASSED, res
+
