@@ -13,6 +13,7 @@ record batches in the commits schema, bounded in rows and bytes; errors go into 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,11 +24,11 @@ import pyarrow as pa
 import pygit2
 
 from octopack_spark.config import MineConfig
-from octopack_spark.licenses import classify_license_text, pick_license_file
+from octopack_spark.licenses import detect_license
 from octopack_spark.mining.changes import FileChange, GitCommandError, commit_changes, list_commits
 from octopack_spark.mining.clone import MiningError, open_repository
 from octopack_spark.mining.identity import author_id, row_id
-from octopack_spark.mining.languages import detect_language
+from octopack_spark.mining.languages import ambiguous_extensions, detect_language
 from octopack_spark.mining.sources import RepoSpec
 from octopack_spark.redact import redact_text, redact_url
 from octopack_spark.schema import COMMITS_SCHEMA
@@ -244,12 +245,9 @@ class _BlobReader:
 
 
 def detect_repo_license(repo: pygit2.Repository, tree: pygit2.Tree) -> Optional[str]:
-    names = [e.name for e in tree if e.type_str == "blob"]
-    chosen = pick_license_file(names)
-    if chosen is None:
-        return None
-    blob = repo[tree[chosen].id]
-    return classify_license_text(blob.data[:300_000].decode("utf-8", "replace"))
+    """SPDX expression from every licence file at the root (octopack_spark/licenses.py)."""
+    blobs = {e.name: e.id for e in tree if e.type_str == "blob"}
+    return detect_license(blobs, lambda name: repo[blobs[name]].data[:300_000].decode("utf-8", "replace"))
 
 
 def path_text(raw: bytes) -> str:
@@ -417,6 +415,18 @@ def mine_commits(
     outcome.status = status
 
 
+_LANG_SCAN_BYTES = 64 * 1024
+
+
+@functools.lru_cache(maxsize=1)
+def _ambiguous_suffixes() -> tuple[str, ...]:
+    return tuple(ambiguous_extensions())
+
+
+def _ambiguous(path: str) -> bool:
+    return path.endswith(_ambiguous_suffixes())
+
+
 def _commit_rows(
     blobs: _BlobReader,
     commit: pygit2.Commit,
@@ -462,7 +472,15 @@ def _commit_rows(
             row["skip_reason"] = "commit_too_many_files"
             yield row, 0
             continue
-        yield row, _fill_contents(blobs, ch, row, cfg)
+        nbytes = _fill_contents(blobs, ch, row, cfg)
+        if _ambiguous(path):
+            # .h, .m, .pl, .v, ...: the extension alone does not say; the contents do.
+            blob = row.get("new_contents")
+            if blob is None:
+                blob = row.get("old_contents")
+            if blob is not None:
+                row["lang"] = detect_language(path, bytes(memoryview(blob)[:_LANG_SCAN_BYTES]))
+        yield row, nbytes
 
 
 def _fill_contents(blobs: _BlobReader, ch: FileChange, row: dict, cfg: MineConfig) -> int:

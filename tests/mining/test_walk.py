@@ -269,3 +269,32 @@ def test_decode_message_fallbacks():
 
 def test_git_cli_available():
     assert subprocess.run(["git", "--version"], capture_output=True).returncode == 0
+
+
+def test_ambiguous_extensions_by_content_and_dual_licence(tmp_path):
+    from tests.helpers.gitrepo import RepoBuilder
+
+    b = RepoBuilder(str(tmp_path / "mixed"))
+    b.commit({
+        "LICENSE-MIT": "MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy "
+                       "of this software and associated documentation files (the \"Software\"), to deal in the "
+                       "Software without restriction, including without limitation the rights to use, copy, modify, "
+                       "merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit "
+                       "persons to whom the Software is furnished to do so, subject to the following conditions:\n\n"
+                       "The above copyright notice and this permission notice shall be included in all copies or "
+                       "substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT "
+                       "WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF "
+                       "MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE "
+                       "AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN "
+                       "AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE "
+                       "SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n",
+        "include/widget.h": "#pragma once\nnamespace ui {\nclass Widget {\n public:\n  virtual ~Widget();\n};\n}\n",
+        "include/plain.h": "#ifndef PLAIN_H\n#define PLAIN_H\nint add(int a, int b);\n#endif\n",
+        "src/View.m": "#import <Foundation/Foundation.h>\n@interface View : NSObject\n@end\n",
+    }, "Add headers")
+    rows, outcome = _mine(_spec(b.path, str(tmp_path)), MineConfig())
+    langs = {r["new_file"]: r["lang"] for r in rows}
+    assert langs["include/widget.h"] == "C++"
+    assert langs["include/plain.h"] == "C"
+    assert langs["src/View.m"] == "Objective-C"
+    assert outcome.license == "mit"
