@@ -126,10 +126,38 @@ def _untraversable_ancestor(path: Path) -> Optional[Path]:
     return None
 
 
+def sealed_paths() -> list[str]:
+    """Host directories hidden from every sandboxed command besides DEFAULT_MASKS:
+
+    - /run (and /var/run, a link to it): daemons' Unix sockets (dbus, docker, postgres...). A socket file on
+      a read-only mount can still be connected to, and the sample's network namespace does not cover
+      path-based Unix sockets, so they must not be visible at all;
+    - this checkout (the repository the evaluation package runs from) and the HumanEvalPack data beside it
+      ($OCTOPACK_HUMANEVALPACK_DIR, $OCTOPACK_SHARED_DIR, ../shared): the dataset has the canonical
+      solutions and tests. Anything a toolchain needs from there (the venv) is bound back read-only."""
+    out = ["/run"]
+    here = Path(__file__).resolve()
+    repo = here.parents[2] if len(here.parents) > 2 else None
+    cands = []
+    if repo is not None and (repo / ".git").exists() and (repo / "evaluation").is_dir():
+        cands += [repo, repo.parent / "shared"]
+    for var in ("OCTOPACK_HUMANEVALPACK_DIR", "OCTOPACK_SHARED_DIR"):
+        if os.environ.get(var):
+            cands.append(Path(os.environ[var]))
+    for c in cands:
+        try:
+            c = c.resolve()
+        except OSError:
+            continue
+        if c.is_dir() and str(c) != "/" and len(c.parts) > 2:  # never a top-level dir like /usr or /work
+            out.append(str(c))
+    return out
+
+
 def mount_plan(ro: Sequence[str | Path], rw: Sequence[str | Path]) -> tuple[list[str], list[str], list[str]]:
     """(masks, ro binds, rw binds): paths under a hidden directory are bound back; others need no bind
     for reading (the whole tree is visible read-only) but rw paths always get a writable bind."""
-    masks = {m for m in DEFAULT_MASKS if os.path.isdir(m)}
+    masks = {m for m in (*DEFAULT_MASKS, *sealed_paths()) if os.path.isdir(m)}
     for p in list(ro) + list(rw):
         a = _untraversable_ancestor(Path(p))
         if a is not None and str(a) != "/":

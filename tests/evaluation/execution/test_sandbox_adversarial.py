@@ -124,10 +124,10 @@ def test_writing_outside_its_folder_fails_and_leaves_the_host_untouched(tmp_path
     )
     res = run_program("python", code)
     assert res.status == api.STATUS_RUNTIME_ERROR and not res.passed
-    # repo: read-only mount (or, for a checkout under /tmp as in some CI runs, absent from the sample's
-    # private /tmp); the host's world-writable dir does not exist in the sample's private /tmp;
-    # /etc and /usr: read-only mounts (and not writable for the sample's uid anyway); /root: hidden.
-    under_tmpfs = any(str(repo_target).startswith(d + "/") for d in sandbox.TMPFS_DIRS)
+    # repo: hidden behind an empty tmpfs (sandbox.sealed_paths; also absent for a checkout under /tmp as in
+    # some CI runs), else a read-only mount; the host's world-writable dir does not exist in the sample's
+    # private /tmp; /etc and /usr: read-only mounts (and not writable for the sample's uid anyway); /root: hidden.
+    under_tmpfs = any(str(repo_target).startswith(d + "/") for d in (*sandbox.TMPFS_DIRS, *sandbox.sealed_paths()))
     repo_error = "No such file or directory" if under_tmpfs else "Read-only file system"
     assert f"['{repo_error}', 'No such file or directory', 'Read-only file system', " \
            "'Read-only file system']" in res.detail, res.detail
@@ -310,3 +310,36 @@ def test_a_small_process_tree_under_the_limit_passes():
     res = run_program("python", prog, timeout_s=20, config=CONFIG.model_copy(update={"memory_limit_mb": 256}))
     assert res.status == api.STATUS_PASSED, res
 
+
+# ------------------------------------------------------------------------ what the sandbox can see of the host
+def test_no_unix_sockets_no_run_no_checkout_no_dataset(humanevalpack_dir):
+    # A daemon's socket in /run that anyone may connect to (a read-only mount does not stop connect(), and
+    # the network namespace does not cover path-based Unix sockets): it must not be reachable.
+    sock_path = f"/run/octopack-test-{os.getpid()}.sock"
+    srv = socket.socket(socket.AF_UNIX)
+    try:
+        srv.bind(sock_path)
+        os.chmod(sock_path, 0o777)
+        srv.listen(1)
+        repo = Path(__file__).resolve().parents[3]
+        secrets = [str(repo / "evaluation" / "execution" / "engine.py"), str(repo / ".git" / "HEAD"),
+                   str(Path(humanevalpack_dir) / "python.jsonl")]
+        prog = (
+            "import os, socket\n"
+            "leaks = []\n"
+            "s = socket.socket(socket.AF_UNIX)\n"
+            f"try:\n    s.connect({sock_path!r}); leaks.append('connected to the host socket')\n"
+            "except OSError:\n    pass\n"
+            "if os.path.isdir('/run') and os.listdir('/run'): leaks.append('/run: ' + ' '.join(os.listdir('/run')))\n"
+            "if os.path.isdir('/var/run') and os.listdir('/var/run'): leaks.append('/var/run listed')\n"
+            f"for p in {secrets!r}:\n"
+            "    try:\n        open(p).read(10); leaks.append('read ' + p)\n    except OSError:\n        pass\n"
+            "assert not leaks, leaks\n"
+        )
+        res = run_program("python", prog)
+        assert res.status == api.STATUS_PASSED, res.detail
+        # The same checks on the host see all of it (so the program above can tell).
+        assert all(Path(p).exists() for p in secrets)
+    finally:
+        srv.close()
+        os.unlink(sock_path)
