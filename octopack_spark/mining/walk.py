@@ -415,7 +415,7 @@ def mine_commits(
     outcome.status = status
 
 
-_LANG_SCAN_BYTES = 64 * 1024
+_LANG_SCAN_BYTES = 4096  # the signals (includes, class, namespace, @interface) come early; the rules cost per byte
 
 
 @functools.lru_cache(maxsize=1)
