@@ -30,7 +30,7 @@ COMMITS_SCHEMA = pa.schema(
         pa.field("subject", pa.string(), nullable=False),  # first line of the message
         pa.field("message", pa.string(), nullable=False),  # full message
         pa.field("lang", pa.string()),  # CommitPack language name from extension/file name; null = unknown
-        pa.field("license", pa.string()),  # SPDX id (lower-case, CommitPack style) or null
+        pa.field("license", pa.string()),  # SPDX expression of the root licence files (lower-case ids) or null
         pa.field("author_time", TS, nullable=False),
         pa.field("committer_time", TS, nullable=False),
         pa.field("author_id", pa.string(), nullable=False),  # salted hash of the author e-mail

@@ -101,11 +101,16 @@ DEFAULTS = {
     # Plain Parquet timestamps (UTC micros) instead of legacy INT96, so pyarrow, DuckDB and
     # HF datasets read them as timestamp[us, tz=UTC].
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    # Rows hold up to two whole files and a diff: 64 rows of the largest allowed rows are ~256 MiB, the
-    # default of 4096 is ~16 GiB (the vectorized reader's OutOfMemoryError on real repositories).
-    "spark.sql.parquet.columnarReaderBatchSize": "64",
+    # Rows hold up to two whole files and a diff (~3 MiB at mine.max_file_bytes): the reader's column
+    # vectors hold a batch and grow to twice what they need, so 16 rows are ~100 MiB per task; the default
+    # of 4096 is gigabytes (the vectorized reader's OutOfMemoryError on real repositories).
+    "spark.sql.parquet.columnarReaderBatchSize": "16",
     "spark.sql.files.maxPartitionBytes": str(64 * 1024**2),
     "spark.hadoop.parquet.block.size": str(32 * 1024**2),
+    # parquet-mr checks buffered sizes only every 100 rows by default: 100 rows of whole files overshoot
+    # the row group and page sizes by hundreds of MiB. It adapts the interval to the row size from here.
+    "spark.hadoop.parquet.page.size.row.check.min": "2",
+    "spark.hadoop.parquet.block.size.row.check.min": "2",
     "spark.sql.execution.arrow.maxRecordsPerBatch": "256",
     "spark.sql.execution.arrow.maxBytesPerBatch": str(32 * 1024**2),
     # Per-commit and per-repository context tables and dedup annotations are narrow: broadcasting them
