@@ -212,7 +212,7 @@ if os.path.isdir(HUMANEVALPACK):  # decontamination source without the hub
     FT_ARGS += ["--humanevalpack", HUMANEVALPACK]
 
 
-def run_size(repos, counts, share: float, out: str, logs: str) -> dict:
+def run_size(repos, counts, share: float, out: str, logs: str, downstream: bool = True) -> dict:
     label = f"{share * 100:g}%"
     d = os.path.join(out, label.replace("%", "pct"))
     shutil.rmtree(d, ignore_errors=True)
@@ -242,6 +242,8 @@ def run_size(repos, counts, share: float, out: str, logs: str) -> dict:
                    "repos_by_status": mm.get("counts", {}).get("repos_by_status")}
     # The paper's tokenizer (bigcode/starcoder) is not on this machine and no hub is reachable: ft's own
     # fallback (characters / 3.3) counts tokens; every other setting is the default.
+    if not downstream:
+        return res
     f = run_measured(octopack("ft", "--input", mine_out, "--output", ft_out, *FT_ARGS), env,
                      os.path.join(logs, f"ft-{label}.log"))
     fm = manifest(ft_out) if f["rc"] == 0 else {}
@@ -263,6 +265,9 @@ def print_size(r: dict, ncores: int) -> None:
     g, m = r["git"], r["mine"]
     print(f"\n== size {r['size']}: {r['commits_planned']} non-merge commits planned")
     for stage in ("mine", "ft", "sql", "load"):
+        if stage not in r:
+            print(f"  {stage:<5} not run at this size (--downstream-sizes)")
+            continue
         s = r[stage]
         rows = s.get("rows", 0)
         rate = f"{rows / s['wall']:,.0f} rows/s" if rows and s["wall"] else ""
@@ -277,9 +282,9 @@ def print_size(r: dict, ncores: int) -> None:
         print(f"  git log -p --no-merges: {g['commits']} commits in {g['wall']:.1f} s on 1 core "
               f"({g['skipped']} unreadable commits skipped) = {theirs:,.0f} commits/s/core; "
               f"octopack mine: {ours:,.0f} commits/s/core on {ncores} cores -> ratio {ours / theirs:.2f}")
-        if r["ft"]["wall"]:
+        if "ft" in r and r["ft"]["wall"]:
             print(f"  ft rows/s {r['ft']['rows'] / r['ft']['wall']:,.0f} vs mine rows/s {m['rows'] / m['wall']:,.0f}")
-    print(f"  repos by status: {m['repos_by_status']}; sql answer: {r['sql']['answer']}")
+    print(f"  repos by status: {m['repos_by_status']}" + (f"; sql answer: {r['sql']['answer']}" if "sql" in r else ""))
 
 
 # ----------------------------------------------------------------------------------------- extras
@@ -401,6 +406,8 @@ def main() -> int:
     ap.add_argument("--big-tree", action="store_true")
     ap.add_argument("--clone-cache", action="store_true")
     ap.add_argument("--skip-sizes", action="store_true", help="only the extra checks")
+    ap.add_argument("--downstream-sizes", default=None,
+                    help="sizes at which ft, sql and the loader run after mine (default: all sizes)")
     args = ap.parse_args()
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     print(f"machine: {describe()}, {git}")
@@ -413,8 +420,9 @@ def main() -> int:
     os.makedirs(logs, exist_ok=True)
     results = []
     if not args.skip_sizes:
+        downstream = None if args.downstream_sizes is None else {float(x) for x in args.downstream_sizes.split(",")}
         for share in (float(x) for x in args.sizes.split(",")):
-            r = run_size(repos, counts, share, args.out, logs)
+            r = run_size(repos, counts, share, args.out, logs, downstream is None or share in downstream)
             results.append(r)
             print_size(r, cores())
             with open(os.path.join(args.out, "results.json"), "w") as f:
@@ -423,6 +431,8 @@ def main() -> int:
             print("\n== cost curve (wall time relative to the previous size; rows ratio in brackets)")
             for a, b in zip(results, results[1:]):
                 for stage in ("mine", "ft", "sql", "load"):
+                    if stage not in a or stage not in b:
+                        continue
                     ra = a[stage].get("rows") or 1
                     rb = b[stage].get("rows") or 1
                     print(f"  {stage:<5} {a['size']} -> {b['size']}: x{b[stage]['wall'] / a[stage]['wall']:.2f} "
