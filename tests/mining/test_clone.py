@@ -103,13 +103,18 @@ def test_concurrent_tasks_on_one_repository(tmp_path, daemon):
     assert len([e for e in os.listdir(cache_root(cfg)) if e.endswith(".git")]) == 1
 
 
-def test_eviction_keeps_the_cache_under_its_cap(tmp_path, daemon):
-    served, base = daemon
+def _serve_two(tmp_path, served) -> MineConfig:
+    """Repositories "one" and "two" served, and a cache capped at one byte (anything evicts)."""
     for name in ("one", "two"):
         work = RepoBuilder(str(tmp_path / f"w-{name}"))
         work.commit({"data.txt": (name * 20000) + "\n"}, f"Add {name}")
         _publish(work, served, name)
-    cfg = MineConfig(clone_cache_dir=str(tmp_path / "cache"), clone_cache_max_bytes=1)
+    return MineConfig(clone_cache_dir=str(tmp_path / "cache"), clone_cache_max_bytes=1)
+
+
+def test_eviction_keeps_the_cache_under_its_cap(tmp_path, daemon):
+    served, base = daemon
+    cfg = _serve_two(tmp_path, served)
     for name in ("one", "two"):
         _rows, o = _mine(_spec(f"{base}/{name}.git"), cfg)
         assert o.status == "ok"
@@ -119,11 +124,7 @@ def test_eviction_keeps_the_cache_under_its_cap(tmp_path, daemon):
 
 def test_entry_in_use_is_not_evicted(tmp_path, daemon):
     served, base = daemon
-    for name in ("one", "two"):
-        work = RepoBuilder(str(tmp_path / f"w-{name}"))
-        work.commit({"data.txt": (name * 20000) + "\n"}, f"Add {name}")
-        _publish(work, served, name)
-    cfg = MineConfig(clone_cache_dir=str(tmp_path / "cache"), clone_cache_max_bytes=1)
+    cfg = _serve_two(tmp_path, served)
     with open_repository(_spec(f"{base}/one.git"), cfg, time.monotonic() + 60) as (repo, _git_dir):
         _rows, o = _mine(_spec(f"{base}/two.git"), cfg)
         assert o.status == "ok"
