@@ -122,21 +122,38 @@ DEFAULTS = {
 }
 
 
-def package_zip(pkg_name: str = "octopack_spark") -> str:
-    """Zip a top-level package once per driver process, for SparkContext.addPyFile."""
-    import importlib
+_ZIPS: dict[str, str] = {}
 
+
+def package_zip(pkg_name: str = "octopack_spark") -> str:
+    """Zip a top-level package for SparkContext.addPyFile: built in a private temporary directory (0700,
+    so no other user can plant or swap it), named by the hash of its contents, removed at exit."""
+    import atexit
+    import hashlib
+    import importlib
+    import io
+    import shutil
+
+    if pkg_name in _ZIPS and os.path.exists(_ZIPS[pkg_name]):
+        return _ZIPS[pkg_name]
     pkg_dir = os.path.dirname(os.path.abspath(importlib.import_module(pkg_name).__file__))
-    out = os.path.join(tempfile.gettempdir(), f"{pkg_name}-{os.getpid()}.zip")
-    if os.path.exists(out):
-        return out
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for root, _dirs, files in os.walk(pkg_dir):
-            if "__pycache__" in root:
-                continue
-            for f in files:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for root, dirs, files in os.walk(pkg_dir):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for f in sorted(files):
                 full = os.path.join(root, f)
-                z.write(full, os.path.relpath(full, os.path.dirname(pkg_dir)))
+                info = zipfile.ZipInfo(os.path.relpath(full, os.path.dirname(pkg_dir)), date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with open(full, "rb") as fh:
+                    z.writestr(info, fh.read())
+    data = buf.getvalue()
+    private = tempfile.mkdtemp(prefix="octopack-pyfiles-")
+    atexit.register(shutil.rmtree, private, True)
+    out = os.path.join(private, f"{pkg_name}-{hashlib.sha256(data).hexdigest()[:16]}.zip")
+    with open(out, "xb") as f:
+        f.write(data)
+    _ZIPS[pkg_name] = out
     return out
 
 

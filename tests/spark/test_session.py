@@ -79,3 +79,24 @@ def test_config_file_wins_and_local_heap_is_sized(tmp_path):
     assert got["spark.sql.parquet.columnarReaderBatchSize"] == "99"
     assert got["spark.sql.execution.arrow.maxRecordsPerBatch"] == DEFAULTS["spark.sql.execution.arrow.maxRecordsPerBatch"]
     assert got["driver"] == local_driver_memory()
+
+
+def test_shipped_library_zip_is_private_content_addressed_and_removed(tmp_path):
+    code = textwrap.dedent("""
+        import os, tempfile, zipfile
+        planted = os.path.join(tempfile.gettempdir(), f"octopack_spark-{os.getpid()}.zip")
+        open(planted, "wb").write(b"planted")
+        from octopack_spark.spark.session import package_zip
+        p = package_zip()
+        assert p != planted and package_zip() == p
+        assert os.stat(os.path.dirname(p)).st_mode & 0o777 == 0o700
+        names = zipfile.ZipFile(p).namelist()
+        assert "octopack_spark/mining/walk.py" in names and not any("__pycache__" in n for n in names)
+        os.unlink(planted)
+        print("ZIP=" + p)
+    """)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": ROOT})
+    assert res.returncode == 0, res.stderr[-2000:]
+    path = next(x for x in res.stdout.splitlines() if x.startswith("ZIP="))[4:]
+    assert not os.path.exists(os.path.dirname(path))  # removed when the process exited
