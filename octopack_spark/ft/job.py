@@ -44,6 +44,7 @@ from octopack_spark.ft.tables import (
 from octopack_spark.schema import COMMITS_SCHEMA, COMMITS_TABLE, spark_ddl
 from octopack_spark.spark.diagnose import set_stage
 from octopack_spark.storage.fs import Storage, join, normalize, to_s3a
+from octopack_spark.storage.lock import dataset_lock
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
 from octopack_spark.storage.publish import completed_units, discard_staging, publish, recover, staging_uri
 
@@ -238,6 +239,16 @@ def prepare(cfg: PipelineConfig) -> dict[str, Any]:
 
 def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
     """Run the CommitPackFT stage described by cfg.ft (input and output required)."""
+    t_start = time.monotonic()
+    p = prepare(cfg)
+    storage: Storage = p["storage"]
+    out_root = p["out_root"]
+    storage.ensure_bucket(out_root)
+    with dataset_lock(storage, out_root, "ft"):  # one writer per dataset: a second run is refused
+        return _run_ft_locked(cfg, spark, p, t_start)
+
+
+def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSummary:
     from pyspark.sql import functions as F
 
     from octopack_spark.ft.dedup.exact import exact_dedup_commits, exact_dedup_contents
@@ -245,12 +256,9 @@ def run_ft(cfg: PipelineConfig, spark=None) -> FtSummary:
     from octopack_spark.spark.io import read_table, stage_table
     from octopack_spark.spark.session import get_spark
 
-    t_start = time.monotonic()
     fc = cfg.ft
-    p = prepare(cfg)
     storage: Storage = p["storage"]
     in_root, out_root, active = p["in_root"], p["out_root"], p["active"]
-    storage.ensure_bucket(out_root)
     if recover(storage, out_root):
         log.info("finished publishing a unit left by an interrupted run")
     discard_staging(storage, out_root)

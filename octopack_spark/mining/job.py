@@ -52,6 +52,7 @@ from octopack_spark.schema import (
 )
 from octopack_spark.spark.diagnose import set_stage, stage_failed
 from octopack_spark.storage.fs import Storage, is_s3, join, normalize, relative_to
+from octopack_spark.storage.lock import dataset_lock
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
 from octopack_spark.storage.publish import completed_units, discard_staging, publish, recover, staging_uri
 
@@ -357,8 +358,6 @@ def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, stage
 
 def run_mine(cfg: PipelineConfig, spark=None) -> MineSummary:
     """Run the mining job described by `cfg` (cfg.mine.output required). Returns the run summary."""
-    from octopack_spark.spark.session import get_spark
-
     mc = cfg.mine
     if not mc.output:
         raise UserFacingError("no output given: pass --output DIR_OR_S3_URI")
@@ -366,6 +365,14 @@ def run_mine(cfg: PipelineConfig, spark=None) -> MineSummary:
     t0 = time.monotonic()
     storage = Storage.for_config(cfg.storage)
     storage.ensure_bucket(root)
+    with dataset_lock(storage, root, "mine"):  # one writer per dataset: a second run is refused
+        return _run_mine_locked(cfg, spark, storage, root, t0)
+
+
+def _run_mine_locked(cfg: PipelineConfig, spark, storage: Storage, root: str, t0: float) -> MineSummary:
+    from octopack_spark.spark.session import get_spark
+
+    mc = cfg.mine
     specs = collect_specs(mc)
     sources = resolve_sources(specs, mc.allowed_roots, mc.allowed_schemes)
 

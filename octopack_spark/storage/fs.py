@@ -248,6 +248,30 @@ class Storage:
     def write_text_atomic(self, uri: str, text: str) -> None:
         self.write_bytes_atomic(uri, text.encode("utf-8"))
 
+    def create_exclusive(self, uri: str, data: bytes) -> bool:
+        """Create `uri` with `data` only if it does not exist; False when it already does.
+
+        Local: O_CREAT|O_EXCL. S3: a conditional PutObject (If-None-Match: *), which S3 and the
+        compatible servers answer with 412 when the key exists."""
+        if is_s3(uri):
+            b, k = bucket_key(uri)
+            try:
+                self.boto.put_object(Bucket=b, Key=k, Body=data, IfNoneMatch="*")
+                return True
+            except Exception as e:
+                code = getattr(e, "response", {}).get("Error", {}).get("Code", "")
+                if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                    return False
+                raise self._wrap("write", uri, e) from e
+        os.makedirs(os.path.dirname(os.path.abspath(uri)), exist_ok=True)
+        try:
+            fd = os.open(uri, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return True
+
     def write_parquet(self, uri: str, table: pa.Table) -> None:
         """Write one Parquet file in one piece (built in memory: for small tables such as errors/state)."""
         buf = io.BytesIO()
