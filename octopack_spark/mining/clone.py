@@ -233,12 +233,53 @@ def open_local(spec: RepoSpec, cfg, deadline: float) -> tuple[pygit2.Repository,
     except Exception as e:
         raise MiningError("clone", "not_a_repository", f"{spec.location} is not a git repository: {e}") from None
     git_dir = repo.path.rstrip("/")
+    _check_confined(spec, git_dir, cfg.allowed_roots)
     size = _dir_size(os.path.join(git_dir, "objects"))
     if size > cfg.max_repo_bytes:
         raise MiningError("clone", "repo_too_large", f"object store is {size} bytes, over the cap of {cfg.max_repo_bytes}")
     if time.monotonic() > deadline:
         raise MiningError("clone", "timeout", "opening the repository ran past the per-repository time budget")
     return repo, git_dir
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    real = os.path.realpath(path)
+    for r in roots:
+        root = os.path.realpath(os.path.abspath(os.path.expanduser(r)))
+        if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def _check_confined(spec: RepoSpec, git_dir: str, roots: list[str]) -> None:
+    """The allowed-root check of the path as given is not enough: a `.git` file (`gitdir: /elsewhere`)
+    or `objects/info/alternates` inside an allowed root points git at objects outside it. Both are
+    resolved here and must stay under an allowed root too (under the repository itself when it was
+    opened through the API without a root that contains it)."""
+    roots = [r for r in roots if _under(spec.location, [r])] or [spec.location]
+    if not _under(git_dir, roots):
+        raise MiningError("validate", "outside_allowed_root",
+                          f"{spec.location} is a link to the git directory {os.path.realpath(git_dir)}, which is not "
+                          "under an allowed root")
+    objects = os.path.join(git_dir, "objects")
+    todo, seen = [objects], set()
+    while todo:  # alternates may chain
+        d = todo.pop()
+        if d in seen:
+            continue
+        seen.add(d)
+        try:
+            with open(os.path.join(d, "info", "alternates"), encoding="utf-8", errors="replace") as f:
+                lines = [x.strip() for x in f if x.strip() and not x.startswith("#")]
+        except OSError:
+            continue
+        for line in lines:
+            alt = line if os.path.isabs(line) else os.path.join(d, line)
+            if not _under(alt, roots):
+                raise MiningError("validate", "outside_allowed_root",
+                                  f"{spec.location} borrows objects from {os.path.realpath(alt)} (objects/info/"
+                                  "alternates), which is not under an allowed root")
+            todo.append(os.path.realpath(alt))
 
 
 @contextlib.contextmanager

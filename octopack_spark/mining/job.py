@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import time
 import traceback
 import uuid
@@ -295,7 +296,11 @@ def _run_items(spark, cfg: PipelineConfig, storage: Storage, items: list[dict], 
     sc = spark.sparkContext
     payload = [(json.dumps(i),) for i in items]
     df = spark.createDataFrame(sc.parallelize(payload, numSlices=len(payload)), "item string")
-    fn = _task_fn(cfg.mine.model_dump_json(), cfg.storage.model_dump_json(), staged_commits)
+    # Tasks check links out of the allowed roots (gitfiles, alternates) against the same absolute roots
+    # the driver validated with, wherever their working directory is.
+    roots = [os.path.realpath(os.path.abspath(os.path.expanduser(r))) for r in cfg.mine.allowed_roots]
+    task_cfg = cfg.mine.model_copy(update={"allowed_roots": roots})
+    fn = _task_fn(task_cfg.model_dump_json(), cfg.storage.model_dump_json(), staged_commits)
     set_stage(spark, f"mine {what}")
     try:
         rows = df.mapInArrow(fn, "key string, result string").collect()

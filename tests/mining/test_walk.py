@@ -298,3 +298,32 @@ def test_ambiguous_extensions_by_content_and_dual_licence(tmp_path):
     assert langs["include/plain.h"] == "C"
     assert langs["src/View.m"] == "Objective-C"
     assert outcome.license == "mit"
+
+
+def test_gitfile_and_alternates_out_of_the_allowed_root_are_refused(tmp_path):
+    outside = tmp_path / "outside"
+    secret = build_rich_repo(str(outside / "secret"))
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    # A work tree whose .git is a gitfile pointing outside.
+    linked = allowed / "linked"
+    linked.mkdir()
+    (linked / ".git").write_text(f"gitdir: {secret.path}/.git\n")
+    rows, o = _mine(_spec(str(linked), str(allowed)), MineConfig(allowed_roots=[str(allowed)]))
+    assert rows == [] and o.status == "failed"
+    assert (o.errors[0]["stage"], o.errors[0]["reason"]) == ("validate", "outside_allowed_root")
+    # A bare repository inside that borrows every object from outside through alternates.
+    borrow = allowed / "borrow.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(borrow)], check=True)
+    (borrow / "objects" / "info").mkdir(parents=True, exist_ok=True)
+    (borrow / "objects" / "info" / "alternates").write_text(f"{secret.path}/.git/objects\n")
+    head = git(secret.path, "rev-parse", "HEAD").decode().strip()
+    subprocess.run(["git", "--git-dir", str(borrow), "update-ref", "refs/heads/main", head], check=True)
+    subprocess.run(["git", "--git-dir", str(borrow), "symbolic-ref", "HEAD", "refs/heads/main"], check=True)
+    rows, o = _mine(_spec(str(borrow), str(allowed)), MineConfig(allowed_roots=[str(allowed)]))
+    assert rows == [] and o.status == "failed"
+    assert (o.errors[0]["stage"], o.errors[0]["reason"]) == ("validate", "outside_allowed_root")
+    assert "alternates" in o.errors[0]["message"]
+    # With a root that holds both the repository and what it links to, it is mined.
+    rows, o = _mine(_spec(str(borrow), str(tmp_path)), MineConfig(allowed_roots=[str(tmp_path)]))
+    assert o.status == "ok" and rows
