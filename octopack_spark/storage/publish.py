@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Optional
 
+from octopack_spark.errors import UserFacingError
 from octopack_spark.storage.fs import Storage, is_s3, join, relative_to
 
 LOG_DIR = "_log"
@@ -78,12 +80,49 @@ def _apply(storage: Storage, root: str, record: dict) -> None:
     storage.delete(staging_uri(root, record["unit"]))
 
 
+class BadIntentRecord(UserFacingError):
+    pass
+
+
+_UNIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _read_record(storage: Storage, root: str, uri: str) -> dict:
+    """An intent record, refused unless every path in it stays inside the dataset: files move only from
+    `_staging/<unit>/` to `<table>/...` of this root (a crafted record must not move or delete anything
+    elsewhere as the user who runs the job)."""
+    try:
+        rec = json.loads(storage.read_text(uri))
+        unit = rec["unit"]
+        tables = rec["tables"]
+        if not isinstance(unit, str) or not _UNIT.match(unit) or not isinstance(tables, dict):
+            raise ValueError(f"bad unit name {unit!r}")
+        src_prefix = staging_uri(root, unit).rstrip("/") + "/"
+        for table, items in tables.items():
+            if not isinstance(table, str) or not _UNIT.match(table):
+                raise ValueError(f"bad table name {table!r}")
+            for i in items:
+                dst, src = i["dst"], i["src"]
+                norm = posixpath.normpath(dst)
+                if (not isinstance(dst, str) or dst.startswith("/") or "\\" in dst or norm != dst
+                        or norm.split("/")[0] in ("..", ".", LOG_DIR, STAGING_DIR) or ".." in norm.split("/")):
+                    raise ValueError(f"destination {dst!r} leaves the dataset's tables")
+                if not isinstance(src, str) or not src.startswith(src_prefix) or ".." in src[len(src_prefix):].split("/"):
+                    raise ValueError(f"source {src!r} is not in this unit's staging area")
+    except BadIntentRecord:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise BadIntentRecord(f"{uri} is not a valid publish record ({e}); refusing to act on it. Remove it if it "
+                              "was not written by octopack") from None
+    return rec
+
+
 def completed_units(storage: Storage, root: str) -> list[dict]:
     """Intent records of published units, oldest first (finishing interrupted ones first)."""
     recover(storage, root)
     out = []
     for f in _list_log(storage, root):
-        rec = json.loads(storage.read_text(f))
+        rec = _read_record(storage, root, f)
         if rec.get("done"):
             out.append(rec)
     return sorted(out, key=lambda r: r["unit"])
@@ -97,7 +136,7 @@ def recover(storage: Storage, root: str) -> list[str]:
     """Finish publishing units whose intent was recorded but not completed; return their names."""
     finished = []
     for uri in _list_log(storage, root):
-        rec = json.loads(storage.read_text(uri))
+        rec = _read_record(storage, root, uri)
         if not rec.get("done"):
             _apply(storage, root, rec)
             finished.append(rec["unit"])
