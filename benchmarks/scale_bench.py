@@ -155,8 +155,14 @@ def git_log_p(git_dir: str, n: int) -> dict:
         proc = subprocess.Popen(["git", f"--git-dir={git_dir}", "diff-tree", "--stdin", "-p", "-M", "--root",
                                  "--always", "--format=%H"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL)
-        feed = threading.Thread(target=lambda p=proc, r=revs[pos:]: (p.stdin.write(("\n".join(r) + "\n").encode()),
-                                                                        p.stdin.close()), daemon=True)
+        def write_revs(p=proc, r=revs[pos:]):
+            try:
+                p.stdin.write(("\n".join(r) + "\n").encode())
+                p.stdin.close()
+            except BrokenPipeError:  # git died on a commit it cannot read; the loop restarts past it
+                pass
+
+        feed = threading.Thread(target=write_revs, daemon=True)
         feed.start()
         seen = 0
         for line in proc.stdout:
