@@ -319,6 +319,23 @@ def _drop_unreported(storage: Storage, staged_commits: str, results: list[dict])
             storage.delete(f.uri)
 
 
+def check_staged_rows(storage: Storage, staged_commits: str, outcomes: list[dict], what: str) -> int:
+    """The rows in the staged files (from their Parquet footers) must be the rows the outcomes count;
+    otherwise nothing of the batch is published. Returns the row count."""
+    import pyarrow.parquet as pq
+
+    in_files = 0
+    for f in storage.list_files(staged_commits, suffix=".parquet"):
+        fs, p = storage.pyarrow_filesystem(f.uri)
+        with fs.open_input_file(p) as fh:
+            in_files += pq.ParquetFile(fh).metadata.num_rows
+    counted = sum(o["rows"] for o in outcomes)
+    if in_files != counted:
+        raise UserFacingError(f"mining {what}: the staged files hold {in_files} rows but the tasks counted {counted}; "
+                              "nothing of this batch was published (rerun to retry it)")
+    return in_files
+
+
 def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, staged_commits: str,
                 what: str) -> list[dict]:
     """Mine a batch of repositories: a first job opens and plans every repository and mines the short
@@ -414,6 +431,7 @@ def _run_mine_locked(cfg: PipelineConfig, spark, storage: Storage, root: str, t0
         unit = f"{run_id}-b{b:05d}"
         staged_commits = join(staging_uri(root, unit), COMMITS_TABLE)
         outcomes = _mine_batch(spark, cfg, storage, batch, staged_commits, f"{unit} ({len(batch)} repos)")
+        check_staged_rows(storage, staged_commits, outcomes, unit)
         staged = _commit_side_tables(storage, root, unit, outcomes, run_id)
         staged[COMMITS_TABLE] = staged_commits
         publish(storage, root, unit, {t: (u, t) for t, u in staged.items()},

@@ -113,3 +113,20 @@ def test_merge_outcomes():
     assert (m["status"], m["commits"], m["rows"], m["seconds"]) == ("ok", 10, 18, 5.0)
     assert mining_job.merge_outcomes(first, [ok, bad])["status"] == "partial"
     assert mining_job.merge_outcomes(first, [bad, bad])["status"] == "failed"
+
+
+def test_staged_rows_are_checked_against_the_outcomes(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from octopack_spark.errors import UserFacingError
+    from octopack_spark.mining.job import check_staged_rows
+
+    staged = tmp_path / "_staging" / "u" / "commits" / "lang=Python"
+    staged.mkdir(parents=True)
+    pq.write_table(pa.table({"x": [1, 2, 3]}), staged / "part-a.parquet")
+    st = Storage()
+    root = str(tmp_path / "_staging" / "u" / "commits")
+    assert check_staged_rows(st, root, [{"rows": 2}, {"rows": 1}], "u") == 3
+    with pytest.raises(UserFacingError, match="hold 3 rows but the tasks counted 4"):
+        check_staged_rows(st, root, [{"rows": 4}], "u")
