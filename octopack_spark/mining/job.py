@@ -232,6 +232,9 @@ def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) ->
     if not files and outcome.rows:
         # Nothing of this item is published (a failed writer may have left partial files behind).
         outcome.commits = outcome.rows = outcome.bytes = 0
+    if d["kind"] == "slice" and outcome.status == "failed":
+        # A slice that could not run at all (e.g. its executor could not clone) is mined by the next run.
+        pending = [{"head": d["head"], "base": d["base"], "start": d["start"], "stop": d["stop"]}]
     outcome.seconds = time.monotonic() - t0
     return {"outcome": outcome.to_dict(), "files": files, "split": split, "pending": pending}
 

@@ -130,3 +130,11 @@ def test_staged_rows_are_checked_against_the_outcomes(tmp_path):
     assert check_staged_rows(st, root, [{"rows": 2}, {"rows": 1}], "u") == 3
     with pytest.raises(UserFacingError, match="hold 3 rows but the tasks counted 4"):
         check_staged_rows(st, root, [{"rows": 4}], "u")
+
+
+def test_a_slice_that_cannot_run_is_left_pending(tmp_path):
+    spec = mining_job.RepoSpec(str(tmp_path / "gone"), "gone", kind="local", location=str(tmp_path / "gone"))
+    r = mine_item({"key": "k", "kind": "slice", "spec": spec.to_dict(), "license": None, "head": "a" * 40,
+                   "base": None, "start": 4000, "stop": 8000}, MineConfig(), Storage(), str(tmp_path / "s"))
+    assert r["outcome"]["status"] == "failed" and r["files"] == []
+    assert r["pending"] == [{"head": "a" * 40, "base": None, "start": 4000, "stop": 8000}]
