@@ -254,7 +254,7 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
     from octopack_spark.ft.dedup.exact import exact_dedup_commits, exact_dedup_contents
     from octopack_spark.ft.dedup.minhash import near_dedup
     from octopack_spark.spark.io import read_table, stage_table
-    from octopack_spark.spark.session import get_spark
+    from octopack_spark.spark.session import get_spark, recorded_conf
 
     fc = cfg.ft
     storage: Storage = p["storage"]
@@ -409,7 +409,8 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
                                                                        stats["dropped_by_reason"].items()}},
         timings={k: round(v, 3) for k, v in stats["timings"].items() if isinstance(v, (int, float))},
         runs=[{"run_id": run_id, "input": in_root, "seconds": stats["seconds"]}],
-        extra={"input": in_root, "input_config_hash": p["input_manifest"].config_hash},
+        extra={"input": in_root, "input_config_hash": p["input_manifest"].config_hash,
+               "spark_conf": recorded_conf(spark)},
     )
     for table, files in published.items():
         entry = manifest.tables[table]

@@ -453,6 +453,10 @@ def _run_mine_locked(cfg: PipelineConfig, spark, storage: Storage, root: str, t0
     else:
         keep, stale = all_units, []
     manifest = build_manifest(cfg, keep, summary, old_manifest if not mc.full_refresh else None)
+    if spark is not None:
+        from octopack_spark.spark.session import recorded_conf
+
+        manifest.extra["spark_conf"] = recorded_conf(spark)
     write_manifest(storage, root, manifest)
     for u in stale:  # only after the new manifest no longer lists them
         for items in u["tables"].values():

@@ -223,6 +223,23 @@ def get_spark(
     return spark
 
 
+_RECORDED = ("spark.master", "spark.driver.memory", "spark.executor.memory", "spark.executor.cores",
+             "spark.executor.instances", "spark.executor.memoryOverhead", "spark.executor.pyspark.memory",
+             "spark.default.parallelism", "spark.sql.", "spark.hadoop.parquet.")
+
+
+def recorded_conf(spark) -> dict[str, str]:
+    """The Spark settings a run's manifest records (effective values: the user's wherever they set them,
+    else ours), without machine-local paths and with secrets masked."""
+    from octopack_spark.redact import redact_config
+
+    if spark is None:
+        return {}
+    conf = {k: v for k, v in spark.sparkContext.getConf().getAll()
+            if k in _RECORDED or k.startswith(tuple(x for x in _RECORDED if x.endswith(".")))}
+    return redact_config(dict(sorted(conf.items())))
+
+
 def user_set_keys(active=None) -> set[str]:
     """Spark properties already given by the user outside our config: the submitted SparkConf (system
     properties from spark-submit --conf / spark-defaults.conf when a JVM gateway exists), `--conf`

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def _spark_submit(master: str, repos: list[str], out: Path, allowed: Path) -> subprocess.CompletedProcess:
     bin_dir = Path(sys.executable).parent
     cmd = [str(bin_dir / "spark-submit"), "--master", master, "--conf", "spark.ui.enabled=false",
-           "--conf", "spark.executor.memory=1g", str(ROOT / "jobs" / "mine_commits.py"),
+           "--conf", "spark.executor.memory=1g", "--conf", "spark.sql.shuffle.partitions=7",
+           str(ROOT / "jobs" / "mine_commits.py"),
            "--output", str(out), "--allowed-root", str(allowed), "--set", "mine.batch_repos=2",
            "--set", "mine.max_files_per_commit=6", "--set", "mine.max_file_bytes=1000",
            "--set", "mine.max_failed_share=0.5"]
@@ -64,5 +65,9 @@ def test_local_and_standalone_cluster_give_identical_output(tmp_path, spark_clus
     ml, mc = (json.loads((o / "manifest.json").read_text()) for o in (local, cluster))
     assert ml["counts"] == mc["counts"]
     for m in (ml, mc):
+        # The run records the effective Spark settings: the submitter's win, the project's fill the rest.
+        assert m["spark_conf"]["spark.sql.shuffle.partitions"] == "7"
+        assert m["spark_conf"]["spark.executor.memory"] == "1g"
+        assert m["spark_conf"]["spark.sql.parquet.columnarReaderBatchSize"] == "16"
         m["config"]["mine"].pop("output")
     assert ml["config"] == mc["config"]  # same config; only the submitted master differed
