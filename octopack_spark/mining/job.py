@@ -303,7 +303,7 @@ def _run_items(spark, cfg: PipelineConfig, storage: Storage, items: list[dict], 
     # the driver validated with, wherever their working directory is.
     roots = [os.path.realpath(os.path.abspath(os.path.expanduser(r))) for r in cfg.mine.allowed_roots]
     task_cfg = cfg.mine.model_copy(update={"allowed_roots": roots})
-    fn = _task_fn(task_cfg.model_dump_json(), cfg.storage.model_dump_json(), staged_commits)
+    fn = _task_fn(task_cfg.model_dump_json(), _task_storage(cfg, staged_commits).model_dump_json(), staged_commits)
     set_stage(spark, f"mine {what}")
     try:
         rows = df.mapInArrow(fn, "key string, result string").collect()
@@ -313,6 +313,19 @@ def _run_items(spark, cfg: PipelineConfig, storage: Storage, items: list[dict], 
             f"; S3 endpoint {storage.s3.endpoint_url or 'AWS'}" if is_s3(root) else "")
         raise stage_failed("mine", e, cfg.spark, published=published) from None
     return {r["key"]: json.loads(r["result"]) for r in rows}
+
+
+def _task_storage(cfg: PipelineConfig, uri: str):
+    """Storage settings for tasks that write to S3 themselves: resolved on the driver (config, AWS
+    environment, profile), because executors do not share the driver's environment."""
+    if not is_s3(uri):
+        return cfg.storage
+    from octopack_spark.storage.s3 import resolve_s3
+
+    s = resolve_s3(cfg.storage)
+    return cfg.storage.model_copy(update={
+        "endpoint_url": s.endpoint_url, "region": s.region, "access_key_id": s.access_key_id,
+        "secret_access_key": s.secret_access_key, "session_token": s.session_token, "path_style": s.path_style})
 
 
 def _drop_unreported(storage: Storage, staged_commits: str, results: list[dict]) -> None:
