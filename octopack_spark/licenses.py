@@ -93,6 +93,7 @@ _NOT_LICENSE = re.compile(r"third|3rd|party|vendor|dependenc|notice|header|templ
                           r"c|h|rb|php|pl|sh|json|ya?ml|toml|xml|png|jpe?g|gif|svg|pdf|ico|sig|asc)$",
                           re.IGNORECASE)
 
+_TAG_FIRST = re.compile(r"([a-z0-9][a-z0-9.+]{0,24})[-_](license|licence|copying)(?:\.([a-z]+))?$")
 _SPDX_LINE = re.compile(r"spdx-license-identifier:[ \t]*([^\n\r]+)", re.IGNORECASE)
 _DUAL = re.compile(r"dual[- ]licen[cs]|at your (option|choice)|your choice of|(terms of|under) either|"
                    r"either of (the|these) licen[cs]es|choose (either|one of)|licen[cs]ed under either",
@@ -421,6 +422,9 @@ def _stem_and_tag(name: str) -> Optional[tuple[str, str]]:
             if ext in _FORMAT_EXTS:
                 rest = base
             return stem, rest
+    m = _TAG_FIRST.match(low)  # MIT-LICENSE (rails), APACHE_LICENSE.txt: the tag before the stem
+    if m and (m.group(3) or "") in _FORMAT_EXTS:
+        return m.group(2), m.group(1)
     return None
 
 

@@ -194,6 +194,14 @@ def test_license_files_at_the_root():
              "LICENSES", "copyright", "UNLICENSE", "LICENCE.txt", "src"]
     assert license_files(names) == ["LICENCE.txt", "UNLICENSE", "LICENSE-MIT", "LICENSE-APACHE", "COPYING.LESSER"]
     assert license_files(["README.md", "setup.py"]) == []
+    # the tag before the stem, as rails names its licence file; third-party notices stay out
+    assert license_files(["MIT-LICENSE", "Gemfile", "THIRD-PARTY-LICENSE", "mit-license.py"]) == ["MIT-LICENSE"]
+
+
+def test_tag_first_license_file_is_detected():
+    mit = {c["name"]: c for c in _corpus()}["SPDX MIT"]["files"]["LICENSE"]
+    files = {"MIT-LICENSE": mit, "README.md": "Rails"}
+    assert detect_license(files, files.__getitem__) == "mit"
 
 
 def test_detect_license_over_files():
