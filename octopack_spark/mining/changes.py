@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Sequence
 
@@ -41,16 +43,25 @@ class FileChange:
 
 def git_base_args(git_dir: str) -> list[str]:
     # Plumbing only; `safe.directory` because executors may run as another user than the owner of a
-    # local repository; replace refs would make rows depend on local configuration.
-    return [GIT, "-c", "safe.directory=*", "-c", "core.quotePath=false", "--no-replace-objects",
-            f"--git-dir={git_dir}"]
+    # local repository; replace refs would make rows depend on local configuration. `protocol.allow=never`:
+    # a repository's own config is not trusted, and a promisor remote in it makes git fetch a missing
+    # object on demand (lazy fetch), which runs `remote.<name>.uploadpack` as a shell command; with every
+    # transport refused the read fails like any other missing object and nothing is run or contacted.
+    # `core.fsmonitor=false`: in a repository with a work tree, rename detection reads the index, and
+    # git ran the configured fsmonitor hook (a shell command from the repository's config) to refresh it.
+    return [GIT, "-c", "safe.directory=*", "-c", "core.quotePath=false", "-c", "protocol.allow=never",
+            "-c", "core.fsmonitor=false", "--no-replace-objects", f"--git-dir={git_dir}"]
 
 
 def _git_env() -> dict:
     env = dict(os.environ)
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    # GIT_NO_LAZY_FETCH (git >= 2.45) refuses lazy fetches too; protocol.allow=never covers older gits.
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0", LC_ALL="C", GIT_NO_LAZY_FETCH="1")
     env.pop("GIT_DIR", None)
     env.pop("GIT_WORK_TREE", None)
+    # No index at all: a name that does not exist reads as an empty index, so git never looks at the
+    # repository's work tree or index (and nothing configured for them runs).
+    env["GIT_INDEX_FILE"] = os.path.join(tempfile.gettempdir(), f"octopack-no-index-{uuid.uuid4().hex}")
     return env
 
 
@@ -66,7 +77,10 @@ def list_commits(
     first in git's default order (commit date; streamed, so `max_commits` stops the walk early instead
     of sorting the whole history); committer time filtered to [since, until]; at most `max_commits`.
     The same arguments give the same list, so index ranges of it can be mined by different tasks."""
-    cmd = git_base_args(git_dir) + ["log", "--format=%H %ct %P", head]
+    # `rev-list --timestamp --parents`, not `log --format=%H %ct %P`: log re-encodes a commit with an
+    # `encoding` header (e.g. UTF-16) before formatting it, and the garbled header gave an empty %ct.
+    # rev-list prints the committer time git parsed from the raw object; the order is the same walk.
+    cmd = git_base_args(git_dir) + ["rev-list", "--timestamp", "--parents", head]
     if exclude:
         cmd.append(f"^{exclude}")
     cmd.append("--")
@@ -84,10 +98,10 @@ def list_commits(
         if len(parts) > 3:
             merges += 1
             continue
-        t = int(parts[1])
+        t = int(parts[0])
         if (since is not None and t < since) or (until is not None and t > until):
             continue
-        out.append(parts[0].decode("ascii"))
+        out.append(parts[1].decode("ascii"))
         if max_commits is not None and len(out) >= max_commits:
             stopped = True
             break
@@ -97,7 +111,7 @@ def list_commits(
     rc = proc.wait()
     drain.join()
     if rc != 0 and not stopped:
-        raise GitCommandError(f"git log failed: {b''.join(err).decode('utf-8', 'replace').strip()[:500]}")
+        raise GitCommandError(f"git rev-list failed: {b''.join(err).decode('utf-8', 'replace').strip()[:500]}")
     return out, merges
 
 

@@ -224,8 +224,18 @@ def _clone_into(spec: RepoSpec, target: str, cb: "_Callbacks") -> tuple[pygit2.R
         raise classify_clone_error(spec, e) from None
 
 
+def allow_partial_clones() -> None:
+    """Let libgit2 open repositories that declare `extensions.partialClone` (what git writes for
+    `clone --filter`). libgit2 cannot fetch missing objects on demand, which is what we want: a blob a
+    partial clone lacks is read as missing (row kept, skip_reason missing_object) instead of the whole
+    repository failing as `not_a_repository`."""
+    if "partialclone" not in pygit2.settings.extensions:
+        pygit2.settings.set_extensions(["partialclone"])
+
+
 def open_local(spec: RepoSpec, cfg, deadline: float) -> tuple[pygit2.Repository, str]:
     """Open a local repository in place (bare or with a work tree); size cap on its object store."""
+    allow_partial_clones()
     if not os.path.exists(spec.location):
         raise MiningError("clone", "not_found", f"local path {spec.location} does not exist")
     try:

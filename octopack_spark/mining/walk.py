@@ -85,8 +85,16 @@ def subject_of(message: str) -> str:
     return message.split("\n", 1)[0].rstrip("\r \t")
 
 
+# Commit times are whatever the commit object says: git accepts any 64-bit number of seconds, but the
+# timestamp columns (Arrow/Parquet micros, Spark, Python datetime, DuckDB) hold years 1 to 9999 only. A
+# time outside is clamped to that range instead of failing the whole batch of rows (it overflowed int64
+# micros and cost every row of the task).
+_MIN_EPOCH_S = -62_135_596_800  # 0001-01-01T00:00:00Z
+_MAX_EPOCH_S = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
 def _epoch_us(seconds: int) -> int:
-    return int(seconds) * 1_000_000
+    return min(max(int(seconds), _MIN_EPOCH_S), _MAX_EPOCH_S) * 1_000_000
 
 
 # Large text columns travel as raw buffers (pygit2 Blobs support the buffer protocol, patches are
