@@ -96,7 +96,13 @@ class ExecConfig(BaseModel):
     memory_limit_mb: int = Field(default=2048, ge=64)        # RLIMIT_DATA per process (+ JVM/V8 heap caps) and the
     # limit of the whole process tree of a run (a memory cgroup per run; watchdog where none can be made)
     max_processes: int = Field(default=256, ge=8)            # RLIMIT_NPROC (threads count) for the sandbox uid
+    # Per sample (run step): a pids cgroup bounds its whole process tree to max_processes; a cpu cgroup
+    # gives it at most max_cpus cores (CFS quota); None = no CPU limit beyond RLIMIT_CPU.
+    max_cpus: Optional[float] = Field(default=1.0, gt=0)
     max_file_size_mb: int = Field(default=64, ge=1)          # RLIMIT_FSIZE
+    # Size of the sample's writable layer over its work dir and of each private /tmp, /var/tmp, /dev/shm
+    # (tmpfs): its disk quota.
+    work_tmpfs_mb: int = Field(default=64, ge=8)
     max_open_files: int = Field(default=256, ge=16)          # RLIMIT_NOFILE
     max_output_bytes: int = Field(default=1_000_000, ge=1024)  # stdout+stderr; more = output_limit
     detail_chars: int = Field(default=2000, ge=100)          # tail kept in ExecResult.detail
@@ -110,6 +116,10 @@ class ExecConfig(BaseModel):
     work_root: Optional[str] = None
     # First sandbox uid; slot i of process p uses uid_base + (p % 1000) * 64 + i (no passwd entry needed).
     uid_base: int = Field(default=200_000, ge=1000)
+    # Run WITHOUT any sandbox (no namespaces, no sealed file system, no uid switch; rlimits only) where
+    # neither root nor unprivileged user namespaces are available. Unsafe for untrusted code; a warning is
+    # printed on every run. Also set by OCTOPACK_EXEC_UNSANDBOXED=1.
+    unsandboxed: bool = False
 
     def resolved_cache_dir(self) -> Path:
         return Path(self.cache_dir) if self.cache_dir else default_cache_dir()

@@ -12,6 +12,7 @@ import math
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -89,7 +90,11 @@ def run_requests(requests: list[api.ExecRequest], problems: Mapping[str, Mapping
 
 
 def prepare_environment(config: api.ExecConfig, languages) -> tuple[Toolchains, Path]:
-    sandbox.check_privileges()
+    mode = sandbox.check_privileges(config.unsandboxed)
+    if mode == sandbox.MODE_UNSANDBOXED:
+        # On every run, not once per process: nobody should mistake these results for sandboxed ones.
+        sandbox.log.warning(sandbox.UNSANDBOXED_WARNING)
+        print(f"WARNING: {sandbox.UNSANDBOXED_WARNING}", file=sys.stderr, flush=True)
     cache = config.resolved_cache_dir()
     helper = sandbox.ensure_helper(cache)
     tools = Toolchains(cache)
@@ -98,12 +103,17 @@ def prepare_environment(config: api.ExecConfig, languages) -> tuple[Toolchains, 
     return tools, helper
 
 
+def sandbox_mode(config: api.ExecConfig) -> str:
+    return sandbox.check_privileges(config.unsandboxed)
+
+
 def run_with_timeouts(requests: Sequence[api.ExecRequest], problems: Mapping[str, Mapping],
                       config: api.ExecConfig, timeouts: Sequence[float], *,
                       tools: Optional[Toolchains] = None, helper: Optional[Path] = None) -> list[api.ExecResult]:
     """Execute with explicit per-request run timeouts (no reference measurement)."""
     if tools is None or helper is None:
         tools, helper = prepare_environment(config, {r.language for r in requests})
+    mode = sandbox_mode(config)
     workers = config.resolved_workers()
     samples = [_sample(i, r, problems[r.task_id], timeouts[i]) for i, r in enumerate(requests)]
     chunks = make_chunks(samples, workers, config.batch_size)
@@ -119,7 +129,7 @@ def run_with_timeouts(requests: Sequence[api.ExecRequest], problems: Mapping[str
         chunk_dir.mkdir()
         os.chmod(chunk_dir, 0o755)
         ctx = Context(config=config, tools=tools, helper=helper, run_uid=local.uid,
-                      builder_uid=builder_uid(config), chunk_dir=chunk_dir)
+                      builder_uid=builder_uid(config), chunk_dir=chunk_dir, mode=mode)
         runner = RUNNERS[lang]()
         try:
             runner.prepare(chunk, ctx)

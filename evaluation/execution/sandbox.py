@@ -1,11 +1,11 @@
 """Run one command inside the octobox sandbox (octobox.c) with limits, a wall-clock timeout and capped output.
 
-Isolation per call: new mount/pid/net/ipc/uts namespaces; the whole file system read-only except the
-sample's own work dir (and explicitly granted caches); private tmpfs on /tmp, /var/tmp, /dev/shm; /root and
-/home hidden behind empty tmpfs (paths a toolchain needs from there are bound back read-only); an
-unprivileged uid with no capabilities; rlimits on data memory, processes, file size, open files and CPU.
-On timeout or too much output the outer process is SIGKILLed, which kills the namespace's init and with
-it every process the program started.
+Isolation per call: new mount/pid/net/ipc/uts namespaces (and a user namespace when not root); a sealed
+file system built from an allow-list only (SYSTEM_PATHS, the toolchain paths the runner names, the work dir
+as an overlay on a size-capped tmpfs for runs; private tmpfs /tmp, /var/tmp, /dev/shm; /dev/null & co; a new
+/proc); an unprivileged uid with no capabilities; rlimits on data memory, processes, file size, open files
+and CPU; cgroups per run for memory, pids and CPU of the whole tree. On timeout or too much output the outer
+process is told to kill the namespace's init, and with it every process the program started.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import os
 import selectors
 import shutil
 import signal
-import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -25,11 +24,6 @@ from typing import Mapping, Optional, Sequence
 
 _SRC_NAME = "octobox.c"
 SETUP_FAILED = 125
-# Always hidden: other users' and root's files (credentials, ssh keys) are none of a sample's business.
-DEFAULT_MASKS = ("/root", "/home")
-# octobox mounts a fresh tmpfs on these, so anything a sample needs from under them (a checkout or venv
-# in /tmp, as in CI) must be bound back like paths under a mask.
-TMPFS_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
 class SandboxError(RuntimeError):
@@ -43,9 +37,12 @@ class Limits:
     file_size_mb: int = 64     # RLIMIT_FSIZE
     open_files: int = 256      # RLIMIT_NOFILE
     cpu_s: Optional[int] = None  # RLIMIT_CPU per process; None = no CPU limit (the wall timeout remains)
-    tmpfs_mb: int = 64         # size of each private tmpfs (/tmp, ...)
+    tmpfs_mb: int = 64         # size of each private tmpfs (/tmp, ...) and of the work dir's writable layer
     # Memory of the whole process tree (a cgroup per run; watchdog fallback); None = per-process limit only.
     tree_memory_mb: Optional[int] = None
+    # Processes/threads of the whole tree (a pids cgroup per run) and CPU cores (cpu cgroup quota).
+    tree_pids: Optional[int] = None
+    cpus: Optional[float] = None
 
 
 @dataclass
@@ -58,6 +55,7 @@ class Outcome:
     output_limited: bool = False
     completion: str = ""       # what the command wrote to fd 3 (the completion channel), capped
     memory_exceeded: bool = False  # the process tree went past Limits.tree_memory_mb (OOM kill / watchdog)
+    pids_refused: int = 0          # forks the run's pids cgroup refused (its tree hit Limits.tree_pids)
 
     @property
     def signal(self) -> Optional[int]:
@@ -103,74 +101,141 @@ def ensure_helper(cache_dir: Path) -> Path:
     return out
 
 
-def check_privileges() -> None:
-    if os.geteuid() != 0:
-        raise SandboxError(
-            "the execution sandbox needs root (or CAP_SYS_ADMIN) to create namespaces and switch to "
-            "unprivileged per-sample uids; run the evaluation as root (e.g. in its container)"
-        )
+# ------------------------------------------------------------------------------------------ privileges
+MODE_ROOT = "root"              # namespaces + a per-worker uid (the evaluation runs as root)
+MODE_USERNS = "userns"          # rootless: an unprivileged user namespace per command, same sealed view
+MODE_UNSANDBOXED = "unsandboxed"  # explicitly asked for: rlimits only, no isolation at all
+
+USERNS_HELP = (
+    "unprivileged user namespaces are not allowed on this machine, so the execution sandbox cannot run "
+    "without root; enable them (as root: `sysctl -w kernel.unprivileged_userns_clone=1` on Debian/Ubuntu "
+    "kernels, `sysctl -w user.max_user_namespaces=15000` where it is 0, and on Ubuntu >= 23.10 "
+    "`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`; in a container: allow unshare/CLONE_NEWUSER "
+    "in its seccomp profile), or run the evaluation as root, or set OCTOPACK_EXEC_UNSANDBOXED=1 "
+    "(ExecConfig.unsandboxed=True) to run samples WITHOUT any sandbox (unsafe for untrusted code)"
+)
+UNSANDBOXED_WARNING = (
+    "octopack execution: running samples UNSANDBOXED (OCTOPACK_EXEC_UNSANDBOXED / ExecConfig.unsandboxed): "
+    "no namespaces, no sealed file system, no separate uid; a sample can read and write whatever this user "
+    "can, reach the network and signal this user's processes. Only rlimits, timeouts and the output cap apply."
+)
+_userns_ok: Optional[bool] = None
 
 
-def _untraversable_ancestor(path: Path) -> Optional[Path]:
-    """Topmost ancestor directory that 'other' users cannot enter (e.g. /root, mode 0700)."""
-    parts = path.resolve().parts
-    cur = Path("/")
-    for p in parts[1:]:
+def userns_allowed() -> bool:
+    """Whether this (unprivileged) process may create a user namespace with mount/pid/net namespaces in it."""
+    global _userns_ok
+    if _userns_ok is None:
+        import sys
+
+        probe = ("import ctypes, os\n"
+                 "libc = ctypes.CDLL(None, use_errno=True)\n"
+                 # CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET
+                 "os._exit(0 if libc.unshare(0x10000000 | 0x00020000 | 0x20000000 | 0x40000000) == 0 else 1)\n")
         try:
-            mode = cur.stat().st_mode
-        except FileNotFoundError:
-            return None
-        if not mode & stat.S_IXOTH:
-            return cur
-        cur = cur / p
-    return None
+            r = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, timeout=30)
+            _userns_ok = r.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _userns_ok = False
+    return _userns_ok
 
 
-def sealed_paths() -> list[str]:
-    """Host directories hidden from every sandboxed command besides DEFAULT_MASKS:
+def unsandboxed_requested(flag: bool = False) -> bool:
+    return flag or os.environ.get("OCTOPACK_EXEC_UNSANDBOXED", "").strip() not in ("", "0")
 
-    - /run (and /var/run, a link to it): daemons' Unix sockets (dbus, docker, postgres...). A socket file on
-      a read-only mount can still be connected to, and the sample's network namespace does not cover
-      path-based Unix sockets, so they must not be visible at all;
-    - this checkout (the repository the evaluation package runs from) and the HumanEvalPack data beside it
-      ($OCTOPACK_HUMANEVALPACK_DIR, $OCTOPACK_SHARED_DIR, ../shared): the dataset has the canonical
-      solutions and tests. Anything a toolchain needs from there (the venv) is bound back read-only."""
-    out = ["/run"]
-    here = Path(__file__).resolve()
-    repo = here.parents[2] if len(here.parents) > 2 else None
-    cands = []
-    if repo is not None and (repo / ".git").exists() and (repo / "evaluation").is_dir():
-        cands += [repo, repo.parent / "shared"]
-    for var in ("OCTOPACK_HUMANEVALPACK_DIR", "OCTOPACK_SHARED_DIR"):
-        if os.environ.get(var):
-            cands.append(Path(os.environ[var]))
-    for c in cands:
-        try:
-            c = c.resolve()
-        except OSError:
-            continue
-        if c.is_dir() and str(c) != "/" and len(c.parts) > 2:  # never a top-level dir like /usr or /work
-            out.append(str(c))
+
+def check_privileges(allow_unsandboxed: bool = False) -> str:
+    """The sandbox mode this process can use: root, rootless (unprivileged user namespaces), or - only
+    when explicitly asked for - unsandboxed (warned about by the caller on every run). Raises SandboxError
+    with one line saying why and how to enable it otherwise."""
+    if unsandboxed_requested(allow_unsandboxed):
+        return MODE_UNSANDBOXED
+    if os.geteuid() == 0:
+        return MODE_ROOT
+    if userns_allowed():
+        return MODE_USERNS
+    raise SandboxError(USERNS_HELP)
+
+
+def rootless() -> bool:
+    return os.geteuid() != 0
+
+
+def chown(path: str | Path, uid: int, follow_symlinks: bool = True) -> None:
+    """Give a file to a sandbox uid (root mode). Rootless, every sandbox uid is this user: nothing to do."""
+    if os.geteuid() == 0:
+        os.chown(path, uid, uid, follow_symlinks=follow_symlinks)
+
+
+# ------------------------------------------------------------------------------------------ sealed view
+# What every sandboxed command sees of the host besides its own work dir and the toolchain paths it is
+# given: the system's programs and libraries (/usr, and /bin /lib... as the links or dirs they are), the
+# dynamic loader's cache, the alternatives links (java, cc, ...), the JDK's config in /etc and OpenSSL's
+# config file, the time zone link. Nothing else: no /etc/passwd, /home, /root, /run, /var, /work, /srv,
+# /mnt, /opt, /sys, no source checkouts or data sets.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ld.so.cache",
+                "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
+                "/etc/ssl/openssl.cnf")
+SYSTEM_GLOBS = ("/etc/java-*",)
+# octobox mounts a fresh tmpfs on these inside the sandbox.
+TMPFS_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def system_paths() -> list[str]:
+    import glob
+
+    out = [p for p in SYSTEM_PATHS if os.path.lexists(p)]
+    for g in SYSTEM_GLOBS:
+        out += sorted(glob.glob(g))
     return out
 
 
-def mount_plan(ro: Sequence[str | Path], rw: Sequence[str | Path]) -> tuple[list[str], list[str], list[str]]:
-    """(masks, ro binds, rw binds): paths under a hidden directory are bound back; others need no bind
-    for reading (the whole tree is visible read-only) but rw paths always get a writable bind."""
-    masks = {m for m in (*DEFAULT_MASKS, *sealed_paths()) if os.path.isdir(m)}
-    for p in list(ro) + list(rw):
-        a = _untraversable_ancestor(Path(p))
-        if a is not None and str(a) != "/":
-            masks.add(str(a))
-    hidden = masks | {d for d in TMPFS_DIRS if os.path.isdir(d)}
-    ro_binds = []
-    for p in ro:
-        rp = str(Path(p).resolve())
-        if any(rp == m or rp.startswith(m.rstrip("/") + "/") for m in hidden):
-            ro_binds.append(rp)
-    rw_binds = [str(Path(p).resolve()) for p in rw]
-    # Drop masks that contain nothing we need from them and lie under another mask.
-    return sorted(masks), sorted(set(ro_binds)), sorted(set(rw_binds))
+def _expand(path: str, links: dict[str, str], binds: set[str], depth: int = 0) -> None:
+    """Record what makes ``path`` reachable at its own name: every symlink on the way (as a link to create)
+    and the real file or directory at the end (to bind)."""
+    if depth > 40 or not os.path.lexists(path):
+        return
+    parts = Path(os.path.abspath(path)).parts
+    cur = "/"
+    for i, comp in enumerate(parts[1:]):
+        nxt = os.path.join(cur, comp)
+        if os.path.islink(nxt):
+            target = os.readlink(nxt)
+            links[nxt] = target
+            resolved = os.path.normpath(os.path.join(cur, target))
+            _expand(os.path.join(resolved, *parts[i + 2:]), links, binds, depth + 1)
+            return
+        cur = nxt
+    if cur != "/":
+        binds.add(cur)
+
+
+def _under(path: str, dirs) -> bool:
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in dirs)
+
+
+def mount_plan(ro: Sequence[str | Path], rw: Sequence[str | Path] = (),
+               work: Sequence[str | Path] = ()) -> list[tuple[str, str]]:
+    """The sandbox's whole file system as (option, value) pairs for octobox, sorted by path so a directory
+    comes before what is mounted inside it: ``--link PATH=TARGET`` for symlinks on the way to a needed path,
+    ``--ro`` / ``--rw`` binds, ``--work`` (the work dir as an overlay with a tmpfs upper layer)."""
+    links: dict[str, str] = {}
+    ro_binds: set[str] = set()
+    for p in [*system_paths(), *[str(x) for x in ro]]:
+        _expand(str(p), links, ro_binds)
+    rw_binds = {os.path.realpath(p) for p in rw}
+    work_dirs = {os.path.realpath(p) for p in work}
+    # A ro bind inside another ro bind is already there (binds are recursive).
+    ro_binds = {p for p in ro_binds if not _under(os.path.dirname(p), ro_binds - {p}) and p not in rw_binds | work_dirs}
+    entries = [(p, "--ro", p) for p in ro_binds]
+    entries += [(p, "--rw", p) for p in rw_binds]
+    entries += [(p, "--work", p) for p in work_dirs]
+    mounted = ro_binds | rw_binds | work_dirs
+    # Links inside a bound dir exist there already; links inside the private tmpfs dirs are not wanted.
+    entries += [(l, "--link", f"{l}={t}") for l, t in links.items()
+                if not _under(os.path.dirname(l), mounted) and l not in mounted]
+    entries.sort(key=lambda e: (e[0].count("/"), e[0]))
+    return [(opt, val) for _, opt, val in entries]
 
 
 @dataclass
@@ -179,33 +244,43 @@ class SandboxSpec:
 
     helper: Path
     uid: int
-    workdir: Path                 # fresh directory, the only writable place besides rw_paths and tmpfs
+    workdir: Path                 # its work dir: bound writable (compiles) or as an overlay (runs)
     limits: Limits = field(default_factory=Limits)
-    ro_paths: Sequence[str] = ()  # needed read-only paths (bound back if they live under a hidden dir)
+    ro_paths: Sequence[str] = ()  # toolchain paths it needs besides SYSTEM_PATHS (bound read-only)
     rw_paths: Sequence[str] = ()  # extra writable paths (e.g. the Go build cache for the builder uid)
     env: Mapping[str, str] = field(default_factory=dict)
     # Give the command a pipe as fd 3 (its output comes back as Outcome.completion): the harness-appended
     # test code reports "all tests ran" there, apart from stdout/stderr, which the program controls.
     completion_fd: bool = False
+    # The work dir as an overlay: the host dir read-only below, writes into a tmpfs of limits.tmpfs_mb
+    # (a disk quota; nothing reaches the host). Runs use it; compiles write their outputs to the host dir.
+    work_overlay: bool = False
+    mode: str = ""                # MODE_*; "" = root when root, else rootless
 
 
 def build_argv(spec: SandboxSpec, cmd: Sequence[str]) -> list[str]:
-    masks, ro_binds, rw_binds = mount_plan(spec.ro_paths, [spec.workdir, *spec.rw_paths])
     lim = spec.limits
+    mode = spec.mode or (MODE_ROOT if os.geteuid() == 0 else MODE_USERNS)
     argv = [
         str(spec.helper), "--uid", str(spec.uid), "--gid", str(spec.uid), "--chdir", str(spec.workdir),
         "--data", str(lim.memory_mb * 1024 * 1024), "--nproc", str(lim.processes),
         "--fsize", str(lim.file_size_mb * 1024 * 1024), "--nofile", str(lim.open_files),
-        "--tmpfs-mb", str(lim.tmpfs_mb),
+        "--tmpfs-mb", str(lim.tmpfs_mb), "--work-mb", str(lim.tmpfs_mb),
     ]
     if lim.cpu_s:
         argv += ["--cpu", str(int(lim.cpu_s))]
-    for m in masks:
-        argv += ["--mask", m]
-    for p in ro_binds:
-        argv += ["--ro", p]
-    for p in rw_binds:
-        argv += ["--rw", p]
+    if mode == MODE_UNSANDBOXED:
+        return argv + ["--unsandboxed", "1", "--", *cmd]
+    if mode == MODE_USERNS:
+        argv += ["--userns", "1"]
+    ro = list(spec.ro_paths)
+    if cmd and os.path.isabs(cmd[0]):
+        ro.append(cmd[0])
+    rw = list(spec.rw_paths)
+    work = []
+    (work if spec.work_overlay else rw).append(str(spec.workdir))
+    for opt, val in mount_plan(ro, rw, work):
+        argv += [opt, val]
     return argv + ["--", *cmd]
 
 
@@ -219,30 +294,51 @@ def _warn_no_cgroup() -> None:
         _warned_no_cgroup = True
         log.warning("no usable memory cgroup (v2 or v1) under /sys/fs/cgroup: the per-sample memory limit over "
                     "all of a sample's processes is enforced by a watchdog polling their resident memory every "
-                    "%.2f s (a fast allocation can overshoot between two polls)", WATCHDOG_INTERVAL_S)
+                    "%.2f s (a fast allocation can overshoot between two polls); processes are bounded by "
+                    "RLIMIT_NPROC only (per sample user namespace rootless, per worker uid as root) and CPU by "
+                    "RLIMIT_CPU only (no per-sample CPU quota)", WATCHDOG_INTERVAL_S)
 
 
 WATCHDOG_INTERVAL_S = 0.05
 
 
-def uid_rss_bytes(uid: int) -> int:
-    """Resident memory of every process running as ``uid`` (the run's uid is its own: one per worker slot)."""
-    total = 0
+def tree_rss_bytes(root_pid: int) -> int:
+    """Memory of ``root_pid`` and all its descendants (a sandbox's outer helper: everything of the sample,
+    including daemonised processes, which the namespace's init inherits): the sum of their proportional set
+    sizes (Pss), so pages that forked children share copy-on-write are counted once, as a cgroup would."""
+    children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{name}/status", "rb") as fh:
+            with open(f"/proc/{name}/stat", "rb") as fh:
                 text = fh.read()
         except OSError:
             continue
-        uid_line = text[text.find(b"\nUid:"):].split(b"\n", 2)[1]
-        if int(uid_line.split()[1]) != uid:
-            continue
-        i = text.find(b"\nVmRSS:")
-        if i >= 0:
-            total += int(text[i:].split(b"\n", 2)[1].split()[1]) * 1024
+        fields = text[text.rfind(b")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(int(name))
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        total += _pss_bytes(pid)
     return total
+
+
+def _pss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            text = fh.read()
+        i = text.find(b"\nPss:")
+        if i >= 0:
+            return int(text[i:].split(b"\n", 2)[1].split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:  # no smaps_rollup (old kernel) or not readable: resident memory, shared pages counted per process
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
@@ -279,8 +375,9 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
 
         limit = spec.limits.tree_memory_mb * 1024 * 1024
         if cgroup.available():
-            cg = cgroup.MemoryCgroup(limit)
-            argv[1:1] = ["--cgroup", cg.procs_file]
+            cg = cgroup.RunCgroup(limit, pids_max=spec.limits.tree_pids, cpus=spec.limits.cpus)
+            for f in cg.procs_files:
+                argv[1:1] = ["--cgroup", f]
         else:
             _warn_no_cgroup()
             watchdog_bytes = limit
@@ -333,7 +430,7 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
                     break
                 if watchdog_bytes is not None and time.monotonic() >= next_check:
                     next_check = time.monotonic() + WATCHDOG_INTERVAL_S
-                    if uid_rss_bytes(spec.uid) > watchdog_bytes:
+                    if tree_rss_bytes(proc.pid) > watchdog_bytes:
                         memory_exceeded = True
                         break
                 wait = min(left, 1.0) if watchdog_bytes is None else min(left, WATCHDOG_INTERVAL_S)
@@ -363,12 +460,21 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
         os.close(pidfd)
         if done_r is not None:
             os.close(done_r)
-    if timed_out or output_limited or memory_exceeded:
+    unsandboxed = spec.mode == MODE_UNSANDBOXED
+    if (timed_out or output_limited or memory_exceeded) and not unsandboxed:
         _kill_tree(proc)
+    if unsandboxed:
+        # No pid namespace: the program's process group (it shares the helper's) is all there is to kill.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     rc = proc.wait()
     duration = time.monotonic() - t0
+    pids_refused = 0
     if cg is not None:
         memory_exceeded = cg.oom_kills() > 0
+        pids_refused = cg.pids_refused()
         cg.close()
     stdout = bytes(bufs[out_fd]).decode("utf-8", errors="replace")
     stderr = bytes(bufs[err_fd]).decode("utf-8", errors="replace")
@@ -382,5 +488,6 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
         returncode=None if (timed_out or output_limited or memory_exceeded and watchdog_bytes) else rc, stdout=stdout, stderr=stderr,
         duration_s=duration, timed_out=timed_out, output_limited=output_limited,
         completion=bytes(done_buf).decode("utf-8", errors="replace"), memory_exceeded=memory_exceeded,
+        pids_refused=pids_refused,
     )
 

@@ -42,6 +42,7 @@ class Context:
     run_uid: int
     builder_uid: int
     chunk_dir: Path
+    mode: str = ""   # sandbox.MODE_*; "" = root when root, else rootless
 
     def compile_limits(self) -> sandbox.Limits:
         c = self.config
@@ -52,13 +53,13 @@ class Context:
         c = self.config
         return sandbox.Limits(memory_mb=c.memory_limit_mb, processes=c.max_processes,
                               file_size_mb=c.max_file_size_mb, open_files=c.max_open_files,
-                              cpu_s=int(2 * timeout_s) + 2, tmpfs_mb=64,  # backstop; wall time rules
-                              tree_memory_mb=c.memory_limit_mb)
+                              cpu_s=int(2 * timeout_s) + 2, tmpfs_mb=c.work_tmpfs_mb,  # backstop; wall time rules
+                              tree_memory_mb=c.memory_limit_mb, tree_pids=c.max_processes, cpus=c.max_cpus)
 
     def new_dir(self, name: str, owner: int) -> Path:
         d = self.chunk_dir / name
         d.mkdir(parents=True)
-        os.chown(d, owner, owner)
+        sandbox.chown(d, owner)
         os.chmod(d, 0o700)
         return d
 
@@ -66,7 +67,7 @@ class Context:
                 ro: Sequence[str | Path] = (), rw: Sequence[str | Path] = ()) -> sandbox.Outcome:
         spec = sandbox.SandboxSpec(helper=self.helper, uid=self.builder_uid, workdir=workdir,
                                    limits=self.compile_limits(), ro_paths=[str(p) for p in ro],
-                                   rw_paths=[str(p) for p in rw], env=env)
+                                   rw_paths=[str(p) for p in rw], env=env, mode=self.mode)
         return sandbox.run(spec, cmd, self.config.compile_timeout_s, max_output_bytes=4_000_000)
 
 
@@ -123,10 +124,11 @@ class Runner:
                 shutil.copy2(src, dst)
         for name, text in self.extra_files(sample, ctx).items():
             (workdir / name).write_text(text)
-            os.chown(workdir / name, ctx.run_uid, ctx.run_uid)
+            sandbox.chown(workdir / name, ctx.run_uid)
         spec = sandbox.SandboxSpec(helper=ctx.helper, uid=ctx.run_uid, workdir=workdir,
                                    limits=ctx.run_limits(sample.timeout_s), ro_paths=self.run_ro(ctx),
-                                   env=self.run_env(ctx, workdir), completion_fd=sample.done_token is not None)
+                                   env=self.run_env(ctx, workdir), completion_fd=sample.done_token is not None,
+                                   work_overlay=True, mode=ctx.mode)
         out = sandbox.run(spec, sample.cmd, sample.timeout_s, cfg.max_output_bytes)
         status, detail = classify_run(self.language, out, timeout_s=sample.timeout_s,
                                       max_output_bytes=cfg.max_output_bytes, detail_chars=cfg.detail_chars,
@@ -138,6 +140,10 @@ class Runner:
                       "program exited before or during the tests; " + classify.tail(
                           (out.stderr + "\n" + out.stdout).strip(), cfg.detail_chars - 200))
         status, detail = self.adjust(sample, out, status, detail)
+        if out.pids_refused and not status == api.STATUS_PASSED:
+            detail = classify.tail(detail, cfg.detail_chars - 120) + (
+                f"\n[sandbox: the sample's process limit ({cfg.max_processes} processes/threads for its whole "
+                f"tree, pids cgroup) refused {out.pids_refused} forks]")
         detail = detail.replace(f"{workdir}/", "")  # "main.js:21", not the temp dir's full path
         shutil.rmtree(workdir, ignore_errors=True)
         return make_result(sample, status, detail, out.duration_s)

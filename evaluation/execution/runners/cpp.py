@@ -12,6 +12,7 @@ import hashlib
 import os
 import threading
 
+from evaluation.execution import sandbox
 from evaluation.execution.assemble import cpp_split_preamble
 from evaluation.execution.runners.base import Context, Runner, Sample
 from evaluation.execution.toolchains import CPP_STD
@@ -48,7 +49,7 @@ class CppRunner(Runner):
             d = ctx.new_dir(f"pch-{key}", ctx.builder_uid)
             text = "\n".join(lines) + "\n"
             (d / "pre.h").write_text(text)
-            os.chown(d / "pre.h", ctx.builder_uid, ctx.builder_uid)
+            sandbox.chown(d / "pre.h", ctx.builder_uid)
             res = ctx.compile([ctx.tools.gxx, f"-std={CPP_STD}", "-x", "c++-header", "pre.h", "-o", "pre.h.gch"],
                               d, ctx.tools.base_env(d))
             if res.returncode != 0 or not (d / "pre.h.gch").exists():
@@ -58,7 +59,7 @@ class CppRunner(Runner):
             header.with_name(header.name + tmp).write_text(text)
             os.replace(header.with_name(header.name + tmp), header)
             os.replace(d / "pre.h.gch", gch.with_name(gch.name + tmp))
-            os.chown(gch.with_name(gch.name + tmp), 0, 0)
+            sandbox.chown(gch.with_name(gch.name + tmp), 0)
             os.chmod(gch.with_name(gch.name + tmp), 0o644)
             os.replace(gch.with_name(gch.name + tmp), gch)
             return str(header)
@@ -70,7 +71,7 @@ class CppRunner(Runner):
             lines, rest = cpp_split_preamble(s.source)
             include = self._pch(ctx, lines) if lines else None
             (d / "main.cpp").write_text(rest if include else s.source)
-            os.chown(d / "main.cpp", ctx.builder_uid, ctx.builder_uid)
+            sandbox.chown(d / "main.cpp", ctx.builder_uid)
             res = ctx.compile(cpp_compile_cmd(tools.gxx, "main.cpp", "main", include), d, tools.base_env(d),
                               ro=[tools.cpp_pch_dir] if include else [])
             self.take_binary(s, ctx, res, d)

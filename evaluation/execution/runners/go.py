@@ -21,7 +21,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from evaluation.execution import api
+from evaluation.execution import api, sandbox
 from evaluation.execution.assemble import GO_CHECK_TEST
 from evaluation.execution.runners.base import Context, Runner, Sample
 from evaluation.execution.sandbox import SandboxError
@@ -73,12 +73,12 @@ def ensure_gomerge(tools: Toolchains) -> Path:
 def ensure_build_cache_owner(ctx: Context) -> None:
     """The build cache must be writable by the builder uid (it is shared by all compiles)."""
     cache = ctx.tools.go_build_cache
-    if cache.stat().st_uid == ctx.builder_uid:
-        return
+    if sandbox.rootless() or cache.stat().st_uid == ctx.builder_uid:
+        return  # (rootless: every sandbox uid is this user, who owns the cache)
     for root, dirs, files in os.walk(cache):
         for n in dirs + files:
-            os.lchown(os.path.join(root, n), ctx.builder_uid, ctx.builder_uid)
-    os.chown(cache, ctx.builder_uid, ctx.builder_uid)
+            sandbox.chown(os.path.join(root, n), ctx.builder_uid, follow_symlinks=False)
+    sandbox.chown(cache, ctx.builder_uid)
 
 
 def parse_build_output(text: str) -> tuple[set[str], dict[str, str]]:
@@ -129,7 +129,7 @@ class GoRunner(Runner):
         for name, s in names.items():
             (build / "src" / f"{name}_test.go").write_text(s.source)
         for p in build.rglob("*"):
-            os.chown(p, ctx.builder_uid, ctx.builder_uid)
+            sandbox.chown(p, ctx.builder_uid)
         merged = self._merge(ctx, build, names) if len(names) > 1 else set()
         singles = [n for n in names if n not in merged]
         built_singles: set[str] = set()
@@ -139,8 +139,8 @@ class GoRunner(Runner):
                 d = build / n
                 d.mkdir()
                 shutil.copy(build / "src" / f"{n}_test.go", d / "main_test.go")
-                os.chown(d, ctx.builder_uid, ctx.builder_uid)
-                os.chown(d / "main_test.go", ctx.builder_uid, ctx.builder_uid)
+                sandbox.chown(d, ctx.builder_uid)
+                sandbox.chown(d / "main_test.go", ctx.builder_uid)
             pkgs = ([f"./{MERGED}"] if merged else []) + [f"./{n}" for n in new_singles]
             if not pkgs:
                 break

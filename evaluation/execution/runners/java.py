@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+from evaluation.execution import sandbox
 from evaluation.execution.assemble import JAVA_CHECK_CLASS, java_declares_package
 from evaluation.execution.runners.base import Context, Runner, Sample
 
@@ -99,7 +100,7 @@ def _entry(s: Sample, main_class: str) -> str:
 
 
 def _chown(p: Path, uid: int) -> None:
-    os.chown(p, uid, uid)
+    sandbox.chown(p, uid)
 
 
 def _messages_for(text: str, pkg: str) -> str:

@@ -16,7 +16,7 @@ import os
 import re
 from pathlib import Path
 
-from evaluation.execution import api
+from evaluation.execution import api, sandbox
 from evaluation.execution.assemble import rust_check_path
 from evaluation.execution.runners.base import Context, Runner, Sample
 
@@ -87,7 +87,7 @@ class RustRunner(Runner):
     def _compile(self, ctx: Context, d: Path, text: str):
         tools = ctx.tools
         (d / "main.rs").write_text(text)
-        os.chown(d / "main.rs", ctx.builder_uid, ctx.builder_uid)
+        sandbox.chown(d / "main.rs", ctx.builder_uid)
         return ctx.compile(rustc_cmd(tools.rustc, tools.rust_externs, "main.rs", "main"), d, tools.rust_env(d),
                            ro=[tools.rust_sysroot, tools.rust_externs["deps_dir"]])
 

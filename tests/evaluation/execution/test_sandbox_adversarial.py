@@ -18,9 +18,21 @@ pytestmark = pytest.mark.toolchain
 CONFIG = api.ExecConfig(measure_reference=False, max_output_bytes=100_000, memory_limit_mb=512, max_processes=64)
 # Every uid a sandbox of this config can get (builder + all slots of all processes).
 UID_RANGE = range(CONFIG.uid_base, CONFIG.uid_base + 1 + 1000 * 128 + 128)
+# Run as an unprivileged user (the CI's second pass): sandboxes are user namespaces of this user.
+ROOTLESS = os.geteuid() != 0
+
+
+def _ns_depth(status: str) -> int:
+    line = next((l for l in status.splitlines() if l.startswith("NSpid:")), "NSpid:\t0")
+    return len(line.split()) - 1
+
+
+_OWN_DEPTH = _ns_depth(Path("/proc/self/status").read_text())
 
 
 def sandbox_processes() -> list[str]:
+    """Processes of a sample: as root, any process of a sandbox uid; rootless, any process of this user in
+    a pid namespace below ours (the sample's host uid is ours there)."""
     found = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -30,7 +42,7 @@ def sandbox_processes() -> list[str]:
         except OSError:
             continue
         uid = int(next(l for l in status.splitlines() if l.startswith("Uid:")).split()[1])
-        if uid in UID_RANGE:
+        if (uid in UID_RANGE) if not ROOTLESS else (uid == os.getuid() and _ns_depth(status) > _OWN_DEPTH):
             found.append(f"{d.name} uid={uid} {status.splitlines()[0]}")
     return found
 
@@ -124,14 +136,13 @@ def test_writing_outside_its_folder_fails_and_leaves_the_host_untouched(tmp_path
     )
     res = run_program("python", code)
     assert res.status == api.STATUS_RUNTIME_ERROR and not res.passed
-    # repo: hidden behind an empty tmpfs (sandbox.sealed_paths; also absent for a checkout under /tmp as in
-    # some CI runs), else a read-only mount; the host's world-writable dir does not exist in the sample's
-    # private /tmp; /etc and /usr: read-only mounts (and not writable for the sample's uid anyway); /root: hidden.
-    under_tmpfs = any(str(repo_target).startswith(d + "/") for d in (*sandbox.TMPFS_DIRS, *sandbox.sealed_paths()))
-    repo_error = "No such file or directory" if under_tmpfs else "Read-only file system"
-    assert f"['{repo_error}', 'No such file or directory', 'Read-only file system', " \
+    # The checkout and the host's world-writable dir are not in the sample's file system at all (sealed
+    # view); /etc is part of the sample's read-only root; /usr a read-only bind.
+    assert "['No such file or directory', 'No such file or directory', 'Read-only file system', " \
            "'Read-only file system']" in res.detail, res.detail
-    assert "Permission denied: '/root/x'" in res.detail
+    # (/root exists only where a toolchain path under it is bound, e.g. pyenv's Python, and read-only)
+    assert ("No such file or directory: '/root/x'" in res.detail
+            or "Read-only file system: '/root/x'" in res.detail), res.detail
     assert not repo_target.exists() and not (shared / "x").exists() and not host_tmp.exists()
     assert not Path("/etc/octopack-escape").exists() and not Path("/usr/bin/octopack-escape").exists()
 
@@ -140,8 +151,8 @@ def test_unprivileged_no_secrets_no_host_environment(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t-for-test")
     code = ("import os\nassert os.getuid() != 0 and os.getgid() != 0\n"
             "assert 'AWS_SECRET_ACCESS_KEY' not in os.environ\n"
-            "assert os.listdir('/root') == [] or set(os.listdir('/root')) <= {'.cache', '.pyenv', '.rustup', '.cargo'}\n"
-            "try:\n    open('/etc/shadow').read()\n    raise SystemExit('read /etc/shadow')\nexcept PermissionError:\n    pass\n"
+            "assert not os.path.exists('/root') or set(os.listdir('/root')) <= {'.pyenv'}\n"
+            "assert not os.path.exists('/etc/shadow') and not os.path.exists('/etc/passwd')\n"
             "assert os.getpid() < 10  # own pid namespace\n")
     res = run_program("python", code)
     assert res.status == api.STATUS_PASSED, res.detail
@@ -254,7 +265,8 @@ def test_killing_the_evaluating_process_takes_its_sandboxes_along(tmp_path):
         time.sleep(0.2)
     # no_leftovers asserts that nothing of the sandbox is left; the killed evaluator's memory cgroup (it could
     # not remove it) is removed by the next run of any evaluator.
-    assert any(n.startswith(f"run-{proc.pid}-") for n in _cgroup_runs_left())
+    if cgroup.available():
+        assert any(n.startswith(f"run-{proc.pid}-") for n in _cgroup_runs_left())
     assert run_program("python", "x = 1\n").status == api.STATUS_PASSED
     assert not any(n.startswith(f"run-{proc.pid}-") for n in _cgroup_runs_left())
 
@@ -275,17 +287,18 @@ for pid in pids:
 
 
 def _cgroup_runs_left() -> list[str]:
-    b = cgroup.backend()
-    return [] if b is None else sorted(p.name for p in b[1].iterdir() if p.name.startswith("run-"))
+    return cgroup.runs_left()
 
 
 def test_forked_children_share_one_memory_limit():
     # 8 children x 200 MB = 1.6 GB; each alone is under the 256 MB per-process limit, together they are not.
-    assert cgroup.available(), "this machine offers a memory cgroup; the test checks the cgroup path"
+    # As root this is the cgroup path (this machine offers one); rootless there is no cgroup to make, and
+    # the watchdog over the sample's process tree gives the same verdict.
+    assert cgroup.available() or ROOTLESS, "this machine offers a memory cgroup; the test checks the cgroup path"
     cfg = CONFIG.model_copy(update={"memory_limit_mb": 256})
     res = run_program("python", FORKED_HOGS, timeout_s=20, config=cfg)
     assert res.status == api.STATUS_MEMORY_LIMIT and not res.passed, res
-    assert "exceeded the memory limit" in res.detail
+    assert "exceeded the memory limit" in res.detail or ROOTLESS
     assert _cgroup_runs_left() == []
     # The host is fine: nothing of the sample is left (autouse fixture), its cgroup is gone, and it still
     # runs programs under the same limit.
@@ -294,7 +307,7 @@ def test_forked_children_share_one_memory_limit():
 
 
 def test_forked_children_share_one_memory_limit_without_cgroups(monkeypatch, caplog):
-    # Where no cgroup can be made, a watchdog sums the resident memory of the run's uid.
+    # Where no cgroup can be made, a watchdog sums the resident memory of the run's process tree.
     monkeypatch.setattr(cgroup, "available", lambda: False)
     monkeypatch.setattr(sandbox, "_warned_no_cgroup", False)
     cfg = CONFIG.model_copy(update={"memory_limit_mb": 256})
@@ -312,10 +325,11 @@ def test_a_small_process_tree_under_the_limit_passes():
 
 
 # ------------------------------------------------------------------------ what the sandbox can see of the host
-def test_no_unix_sockets_no_run_no_checkout_no_dataset(humanevalpack_dir):
+def test_no_unix_sockets_no_run_no_checkout_no_dataset(humanevalpack_dir, tmp_path):
     # A daemon's socket in /run that anyone may connect to (a read-only mount does not stop connect(), and
-    # the network namespace does not cover path-based Unix sockets): it must not be reachable.
-    sock_path = f"/run/octopack-test-{os.getpid()}.sock"
+    # the network namespace does not cover path-based Unix sockets): it must not be reachable. (Rootless,
+    # /run is not writable for the test: the socket lives in a host dir of this user instead.)
+    sock_path = f"/run/octopack-test-{os.getpid()}.sock" if not ROOTLESS else str(tmp_path / "daemon.sock")
     srv = socket.socket(socket.AF_UNIX)
     try:
         srv.bind(sock_path)

@@ -14,12 +14,29 @@ from evaluation.execution import sandbox
 
 def test_mount_plan_binds_back_paths_under_tmp(tmp_path):
     assert str(tmp_path).startswith("/tmp/")
-    masks, ro, rw = sandbox.mount_plan([str(tmp_path / "venv")], [str(tmp_path / "work")])
-    assert str((tmp_path / "venv").resolve()) in ro
-    assert str((tmp_path / "work").resolve()) in rw
-    # Paths elsewhere are visible through the read-only root and need no bind.
-    _, ro2, _ = sandbox.mount_plan(["/usr/bin"], [])
-    assert ro2 == []
+    for d in ("venv", "rw", "work"):
+        (tmp_path / d).mkdir()
+    plan = sandbox.mount_plan([str(tmp_path / "venv")], [str(tmp_path / "rw")], [str(tmp_path / "work")])
+    assert ("--ro", str((tmp_path / "venv").resolve())) in plan
+    assert ("--rw", str((tmp_path / "rw").resolve())) in plan
+    assert ("--work", str((tmp_path / "work").resolve())) in plan
+    # Only the allow-list: system dirs are bound once (a path inside /usr needs no bind of its own).
+    plan2 = sandbox.mount_plan(["/usr/bin"], [])
+    assert ("--ro", "/usr") in plan2 and ("--ro", "/usr/bin") not in plan2
+    assert not any(v.startswith(("/home", "/root", "/run", "/work", "/var/lib")) for _, v in plan2), plan2
+    assert not any(v in ("/etc", "/etc/passwd") for _, v in plan2), plan2
+
+
+def test_mount_plan_recreates_symlinks_on_the_way(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "tool").write_text("")
+    (tmp_path / "link").symlink_to("real")
+    plan = sandbox.mount_plan([str(tmp_path / "link" / "tool")])
+    assert ("--link", f"{tmp_path}/link=real") in plan
+    assert ("--ro", str(tmp_path / "real" / "tool")) in plan
+    # Parents before children: a directory is mounted before anything inside it.
+    paths = [v.split("=")[0] for _, v in plan]
+    assert paths.index("/usr") < len(paths)
 
 
 @pytest.mark.toolchain
