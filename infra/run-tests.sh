@@ -26,4 +26,10 @@ OCTOPACK_TEST_S3_ENDPOINT="$(bash infra/s3-server.sh start | tail -n1)"
 export OCTOPACK_TEST_SPARK_MASTER OCTOPACK_TEST_S3_ENDPOINT
 echo "run-tests: cluster $OCTOPACK_TEST_SPARK_MASTER, s3 $OCTOPACK_TEST_S3_ENDPOINT"
 
+export OCTOPACK_VERDICTS_OUT="$work/root-verdicts.jsonl"
 "$PY" -m pytest -ra -p no:cacheprovider "${@:-tests}"
+# The execution sandbox's adversarial set and canonical/buggy check again as an unprivileged user
+# (rootless sandbox), its verdicts compared with the run above (issue 13).
+if [ $# -eq 0 ] && [ "$(id -u)" = 0 ] && [ -s "$OCTOPACK_VERDICTS_OUT" ]; then
+  bash tests/evaluation/execution/unprivileged_pass.sh "$OCTOPACK_VERDICTS_OUT"
+fi
