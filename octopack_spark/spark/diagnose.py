@@ -126,6 +126,38 @@ def diagnose(text: str, conf: dict[str, str], local: bool) -> Optional[Diagnosis
     return None
 
 
+# A data file that is not a readable Parquet file (truncated, overwritten, not Parquet at all). Spark
+# says it in several ways depending on where the read failed (schema inference, footer, pages); pyarrow
+# (the training loader, DuckDB's Arrow path) in others.
+# Only Parquet-specific wording: a bare EOFException is also what a dying Python worker leaves in a trace.
+_CORRUPT_PARQUET = re.compile(
+    r"is not a Parquet file|Could not read footer|CANNOT_READ_FILE_FOOTER|ParquetDecodingException|"
+    r"Can not read value at \d+ in block|Parquet magic bytes not found|Couldn't deserialize thrift|"
+    r"too small to be a Parquet file|No magic bytes found at end of file|Invalid Parquet file",
+    re.IGNORECASE)
+# A data file named in such a message: a URI or an absolute path ending in .parquet (Spark prints
+# `file:/abs/x.parquet`, `s3a://b/k.parquet`, or FileStatus{path=file:/...; ...}).
+_PARQUET_PATH = re.compile(r"(?:(?:file|s3a?|gs|hdfs|abfss?)://?|/)[^\s'\"\[\]{}();,<>|]*?\.parquet\b")
+
+
+def corrupt_parquet(text: str) -> Optional[str]:
+    """The file a corrupt-Parquet failure names (as a plain local path or a URI), None when `text` is
+    not such a failure or names no file."""
+    m = _CORRUPT_PARQUET.search(text)
+    if not m:
+        return None
+    # Prefer a path near the matched message (a trace may name other files elsewhere).
+    window = text[max(0, m.start() - 2000):m.end() + 2000]
+    status = re.search(r"path=([^;}\n]+?\.parquet)\b", window)  # FileStatus{path=...; ...}: spaces allowed
+    if status:
+        return re.sub(r"^file:/+", "/", status.group(1))
+    paths = _PARQUET_PATH.findall(window) or _PARQUET_PATH.findall(text)
+    if not paths:
+        return None
+    near = min(paths, key=lambda p: abs(window.find(p) - (m.start() - max(0, m.start() - 2000))))
+    return re.sub(r"^file:/+", "/", near)
+
+
 def failure_line(command: str, exc: BaseException, conf: dict[str, str], local: bool,
                  log_path: Optional[str] = None, published: str = "nothing was published") -> str:
     """Write the full trace to a log file and return the one-line diagnosis for the CLI."""
@@ -148,6 +180,10 @@ def failure_line(command: str, exc: BaseException, conf: dict[str, str], local: 
     with open(log_path, "a", encoding="utf-8") as f:
         f.write(text + "\n")
     stage = current_stage() or "startup"
+    bad = corrupt_parquet(text)
+    if bad:
+        return (f"{command} stage '{stage}' failed: {bad} is not a readable Parquet file (truncated or corrupt); "
+                f"restore or rewrite it (or rerun the job that wrote it); {published}; full trace: {log_path}")
     d = diagnose(text + "\n" + spark_log, conf, local)
     if d is None:
         from octopack_spark.spark.errors import root_cause

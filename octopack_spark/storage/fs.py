@@ -206,7 +206,7 @@ class Storage:
             fs, p = self._fs(u)
             try:
                 tables.append(pq.read_table(p, filesystem=fs, schema=schema))
-            except OSError as e:
+            except (OSError, pa.ArrowException) as e:  # a truncated file raises ArrowInvalid: name the file
                 raise self._wrap("read", u, e) from e
         if not tables:
             return schema.empty_table() if schema is not None else pa.table({})

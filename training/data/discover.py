@@ -195,6 +195,7 @@ def plan_units(storage: Storage, src: ResolvedSource, languages: Optional[list[s
 
     A `lang=` partition not in `languages` is skipped without opening its files. A Parquet file that
     lacks a `required` column (Hive partition keys count) stops the run with a clear message."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     keep = set(languages) if languages else None
@@ -210,8 +211,8 @@ def plan_units(storage: Storage, src: ResolvedSource, languages: Optional[list[s
         try:
             with fs.open_input_file(p) as fh:
                 md = pq.ParquetFile(fh).metadata
-        except OSError as e:
-            raise DataSourceError(f"cannot read the Parquet footer of {f.uri}: {e}") from e
+        except (OSError, pa.ArrowException) as e:  # a truncated file raises ArrowInvalid (a ValueError)
+            raise DataSourceError(f"{f.uri} is not a readable Parquet file (truncated or corrupt): {e}") from None
         have = set(md.schema.to_arrow_schema().names) | set(parts)
         missing = [c for c in (required or []) if c not in have]
         if missing:

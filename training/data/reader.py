@@ -46,7 +46,7 @@ def read_unit(storage: Storage, unit: Unit, columns: Optional[list[str]]) -> pa.
                 have = pf.schema_arrow.names
                 want = None if columns is None else [c for c in columns if c in have]
                 table = pf.read_row_group(unit.row_group, columns=want)
-    except (OSError, pa.ArrowInvalid) as e:
+    except (OSError, pa.ArrowException) as e:  # truncated, bad pages, bad compression
         raise DataSourceError(f"cannot read {unit.file.uri} (row group {unit.row_group}): {e}") from e
     for k, v in parts.items():
         if k not in table.column_names and (columns is None or k in columns):
