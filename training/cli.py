@@ -48,7 +48,13 @@ def _load(args):
 
     overrides = {"data.path": args.data, "output": args.output, "train.max_steps": args.max_steps,
                  "checkpoint.resume": args.resume}
-    return load_train_config(args.config, overrides=overrides, sets=args.set)
+    secrets = json.loads(os.environ.get(SECRETS_ENV) or "{}")  # set by _spawn for its ranks only
+    return load_train_config(args.config, overrides=overrides, sets=args.set, secrets=secrets)
+
+
+# The secret values of a launch config (TrainConfig.secret_patch), handed from `octopack train --nproc N`
+# to its ranks through the environment: launch_config.yaml holds the redacted config.
+SECRETS_ENV = "OCTOPACK_TRAIN_SECRETS"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,12 +87,11 @@ def _spawn(cfg, args, launcher: str) -> int:
 
         raise UserFacingError("no output directory: set `output:` in the config or pass --output")
     os.makedirs(cfg.output, exist_ok=True)
-    d = json.loads(cfg.model_dump_json())
-    secrets = {}
-    for key, env in (("access_key_id", "AWS_ACCESS_KEY_ID"), ("secret_access_key", "AWS_SECRET_ACCESS_KEY"),
-                     ("session_token", "AWS_SESSION_TOKEN")):
-        if d["storage"].get(key):  # never written to disk: handed to the ranks through the environment
-            secrets[env] = d["storage"].pop(key)
+    # Secrets are never written to disk: the file holds the redacted config and the masked values go to
+    # the ranks through the environment (SECRETS_ENV), laid back over the file when they load it.
+    d = cfg.redacted_dict()
+    patch = cfg.secret_patch()
+    secrets = {SECRETS_ENV: json.dumps(patch)} if patch else {}
     d["output"] = os.path.abspath(cfg.output)
     path = os.path.join(cfg.output, "launch_config.yaml")
     with open(path, "w") as f:

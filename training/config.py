@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from octopack_spark.config import StorageConfig, build_model, read_yaml_mapping
 from octopack_spark.errors import UserFacingError
+from octopack_spark.redact import MASK, redact_config
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 TEMPLATES_FILE = CONFIG_DIR / "templates.yaml"
@@ -208,14 +209,44 @@ class TrainConfig(_Section):
         return self.templates[name]
 
     def redacted_dict(self) -> dict[str, Any]:
-        d = json.loads(self.model_dump_json())
-        for k in ("secret_access_key", "session_token", "access_key_id"):
-            if d["storage"].get(k):
-                d["storage"][k] = "***"
+        """JSON-safe dict with secrets masked, for everything a run writes (train_config.yaml, the
+        summary, the export's octopack_train.json, checkpoints) and `--dry-run`: secret-looking fields and
+        keys anywhere (storage keys, `train.deepspeed` / `model.config` entries such as `api_key`), user
+        info and secret query parameters in any URL (`data.path`, endpoints); see octopack_spark/redact.py.
+        The access key id is masked too (it names the account)."""
+        d = redact_config(json.loads(self.model_dump_json()))
+        if d["storage"].get("access_key_id"):
+            d["storage"]["access_key_id"] = MASK
         return d
+
+    def secret_patch(self) -> dict[str, Any]:
+        """The values `redacted_dict` masks, as a nested mapping of just those leaves (e.g.
+        {"storage": {"secret_access_key": "..."}}): what `octopack train --nproc N` hands its ranks through
+        the environment instead of writing it into launch_config.yaml."""
+        return _diff(json.loads(self.model_dump_json()), self.redacted_dict())
 
     def config_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.redacted_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _diff(real: Any, shown: Any) -> Any:
+    """The parts of `real` that differ from `shown` (same shape), or None when they are equal."""
+    if isinstance(real, dict) and isinstance(shown, dict):
+        out = {}
+        for k, v in real.items():
+            d = _diff(v, shown.get(k))
+            if d is not None:
+                out[k] = d
+        return out or None
+    return None if real == shown else real
+
+
+def merge_patch(base: dict[str, Any], patch: Optional[dict[str, Any]]) -> dict[str, Any]:
+    """`base` with the nested mapping `patch` laid over it (a leaf of the patch replaces the value)."""
+    out = dict(base)
+    for k, v in (patch or {}).items():
+        out[k] = merge_patch(out.get(k) or {}, v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def shipped_templates() -> dict[str, Any]:
@@ -227,10 +258,13 @@ def load_train_config(
     path: Optional[str | Path] = None,
     overrides: Optional[dict[str, Any]] = None,
     sets: Optional[list[str]] = None,
+    secrets: Optional[dict[str, Any]] = None,
 ) -> TrainConfig:
     """Load YAML (a path or the name of a shipped config, `--config tiny-cpu`), lay it over the shipped
-    templates, then apply `--set a.b=v` strings and `overrides` ({"data.path": ...}, None = not given)."""
+    templates, then apply `--set a.b=v` strings and `overrides` ({"data.path": ...}, None = not given).
+    `secrets`: a nested mapping laid over the file (the values `secret_patch` took out of a launch config)."""
     raw = read_yaml_mapping(path, "training config", CONFIG_DIR, TrainConfigError) if path is not None else {}
+    raw = merge_patch(raw, secrets)
     templates = shipped_templates()
     templates.update(raw.get("templates") or {})
     raw["templates"] = templates

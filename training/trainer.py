@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from octopack_spark.redact import redact_config, redact_url
 from training.config import TrainConfig, dump_train_config
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,13 @@ def run_training(cfg: TrainConfig) -> dict[str, Any]:
     ds_cfg = deepspeed_config(cfg, world, on_gpu=on_gpu)
     if is_main:
         with open(os.path.join(out, "deepspeed_config.json"), "w") as f:
-            json.dump(ds_cfg, f, indent=1)
+            json.dump(redact_config(ds_cfg), f, indent=1)  # train.deepspeed may carry keys (e.g. a logger's)
     engine, optimizer, _, scheduler = deepspeed.initialize(model=model, optimizer=optimizer, lr_scheduler=scheduler,
                                                            config=ds_cfg, dist_init_required=False)
+    if isinstance(engine.config, dict):
+        # DeepSpeed parsed the config above and keeps the dict only to store it in every checkpoint
+        # (`ds_config` in *_model_states.pt / *_optim_states.pt): that copy is the redacted one.
+        engine.config = redact_config(engine.config)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="unit-prefetch") if cfg.data.prefetch_units else None
     pipeline = build_pipeline(cfg, tokenizer, storage, rank, world, executor)
 
@@ -225,7 +230,7 @@ def run_training(cfg: TrainConfig) -> dict[str, Any]:
         "peak_flops_per_device": peak,
         "peak_flops_source": peak_src,
         "tokenizer": tok_src,
-        "data": {"path": cfg.data.path, "template": cfg.data.template,
+        "data": {"path": redact_url(cfg.data.path) if cfg.data.path else None, "template": cfg.data.template,
                  "extra_sources": [s.name for s in cfg.data.extra_sources]},
         "counters_per_rank": all_counters,
         "config_hash": cfg.config_hash(),

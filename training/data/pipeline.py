@@ -23,6 +23,7 @@ from typing import Optional
 
 import numpy as np
 
+from octopack_spark.redact import redact_url
 from octopack_spark.storage.fs import Storage, join
 from training.config import TrainConfig
 from training.data.discover import DataSourceError, Unit, plan_units, resolve_files
@@ -291,10 +292,10 @@ def build_pipeline(cfg: TrainConfig, tokenizer, storage: Storage, rank: int, wor
             key = cache_key(tokenizer, spec.template, spec.languages)
             root = join(cfg.cache.dir, spec.name) if cfg.cache.dir else join(src.root, "_tokenized")
             cache = TokenCache(storage, root, key, {
-                "source": spec.name, "data": spec.path, "template": spec.template.name,
+                "source": spec.name, "data": redact_url(spec.path), "template": spec.template.name,
                 "prompt": spec.template.prompt, "answer": spec.template.answer, "tokenizer": fp,
                 "languages": spec.languages})
-        log.info("source %s: %s via %s, %d files, %d units%s", spec.name, spec.path, src.how, len(src.files),
+        log.info("source %s: %s via %s, %d files, %d units%s", spec.name, redact_url(spec.path), src.how, len(src.files),
                  len(units), f", tokenized cache {cache.dir}" if cache else "")
         streams.append(SourceStream(spec, units, storage, tokenizer, cache, seed=cfg.train.seed,
                                     shuffle=cfg.data.shuffle, rank=rank, world=world, executor=executor,
