@@ -306,6 +306,41 @@ def tree_rss_bytes(root_pid: int) -> int:
     """Memory of ``root_pid`` and all its descendants (a sandbox's outer helper: everything of the sample,
     including daemonised processes, which the namespace's init inherits): the sum of their proportional set
     sizes (Pss), so pages that forked children share copy-on-write are counted once, as a cgroup would."""
+    total, todo, seen = 0, [root_pid], set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        kids = _children(pid)
+        if kids is None:
+            return _tree_pss_by_scan(root_pid)
+        todo += kids
+        total += _pss_bytes(pid)
+    return total
+
+
+def _children(pid: int) -> Optional[list[int]]:
+    """Children of every thread of ``pid`` (/proc/PID/task/TID/children); None where the kernel lacks it."""
+    out: list[int] = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out  # gone
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                out += [int(x) for x in fh.read().split()]
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                continue  # the thread ended meanwhile
+            return None
+        except OSError:
+            continue
+    return out
+
+
+def _tree_pss_by_scan(root_pid: int) -> int:
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
