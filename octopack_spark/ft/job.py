@@ -1,16 +1,22 @@
 """The CommitPackFT job: commits table -> scored/ + commitpackft/ + stats + data card, on Spark.
 
 Data flow of one run (every intermediate is written to `_staging/<unit>/` and read back, so no step
-is recomputed when its output feeds two branches, and memory stays bounded):
+is recomputed when its output feeds two branches, and memory stays bounded). File contents are the
+bulk of the data, so they are read for every row once (their sizes, in the JVM) and carried only by
+the rows still in the running:
   read `commits` through the input manifest
+  -> sizes instead of contents (old_chars, new_chars, same_contents, content_bytes; with_content_sizes)
   -> context columns (Spark aggregations): repo_langs per repository, inplace_files per commit
-  -> scoring pass (mapInArrow, ft.score.Scorer): every row rule, NL language ID, token counts
+  -> scoring pass (mapInArrow, ft.score.Scorer): every row rule; language ID and the chars token
+     estimate on the rows no other rule dropped (ft.langid.scope / ft.tokens.scope)
   -> SQL step 2, exact dedup on the commit key over rows that pass SQL step 1 (ft.dedup.exact); the
      survivor's `repos` becomes the union, and `optout` (which reads `repos`) is re-judged
-  -> rows with no drop reason so far: exact content dedup -> HumanEvalPack decontamination -> MinHash
-     near-dedup, each over the rows the previous one kept (ft.dedup / ft.decont)
-  -> drop_reason (first failure in pipeline order), drop_stage, keep -> `scored` (every row)
-  -> `commitpackft`: kept rows, paper columns first, Hive-partitioned by lang
+  -> candidates (rows with no drop reason so far) get their contents back (broadcast semi-join on
+     row_id); a real tokenizer counts their tokens here (Scorer.score_tokens)
+  -> exact content dedup -> HumanEvalPack decontamination -> MinHash near-dedup, each over the rows
+     the previous one kept (ft.dedup / ft.decont)
+  -> drop_reason (first failure in pipeline order), drop_stage, keep -> `scored` (every row, no contents)
+  -> `commitpackft`: kept rows with their contents, paper columns first, Hive-partitioned by lang
   -> funnel, stats.json + `stats` table, README.md + PNGs
   -> publish the staged tables (crash-safe), write manifest.json last, delete the previous run's files.
 """
@@ -33,6 +39,8 @@ from octopack_spark.ft.filters.pipeline import ANNOTATION_STEPS, RULES, active_r
 from octopack_spark.ft.stats import build_funnel, render_funnel, stats_rows
 from octopack_spark.ft.tables import (
     COMMITPACKFT_PARTITION,
+    CONTENT_COLUMNS,
+    FEATURE_COLUMNS,
     COMMITPACKFT_TABLE,
     COMMITPACKFT_VERSION,
     SCORE_FIELDS,
@@ -114,9 +122,56 @@ def _spark_scored_schema(schema):
     from pyspark.sql.pandas.types import from_arrow_type
     from pyspark.sql.types import StringType, StructField, StructType
 
-    fields = [StructField("lang", StringType(), True) if f.name == "lang" else f for f in schema.fields]
+    fields = [StructField("lang", StringType(), True) if f.name == "lang" else f for f in schema.fields
+              if f.name not in FEATURE_COLUMNS]
     fields += [StructField(f.name, from_arrow_type(f.type), True) for f in SCORE_FIELDS]
     return StructType(fields)
+
+
+def with_content_sizes(df):
+    """The commits rows without their contents (old_contents, new_contents, diff), with the sizes
+    the rules need instead (ft.tables.FEATURE_COLUMNS), computed in the JVM: contents are read once
+    here and never sent to Python nor written again for rows a rule drops."""
+    from pyspark.sql import functions as F
+
+    keep = [c for c in df.columns if c not in CONTENT_COLUMNS]
+    octets = [F.coalesce(F.octet_length(c), F.lit(0)) for c in ("old_contents", "new_contents")]
+    return df.select(*keep,
+                     F.length("old_contents").cast("long").alias("old_chars"),
+                     F.length("new_contents").cast("long").alias("new_chars"),
+                     (F.col("old_contents") == F.col("new_contents")).alias("same_contents"),
+                     (octets[0] + octets[1]).cast("long").alias("content_bytes"))
+
+
+def with_contents(df, contents):
+    """df's rows with their content columns joined back from `contents` (row_id + content columns).
+    The row ids go to every task (a broadcast semi-join), so the big side is filtered where it is
+    read instead of shuffled; past a few million ids a plain join is cheaper than the broadcast."""
+    from pyspark.sql import functions as F
+
+    keys = df.select("row_id")
+    n = keys.count()
+    wanted = contents.join(F.broadcast(keys) if n <= _BROADCAST_IDS else keys, "row_id", "left_semi")
+    return df.drop(*[c for c in CONTENT_COLUMNS if c in df.columns]).join(wanted, "row_id", "left")
+
+
+def _count_tokens(df, ft_json: str, method: str, acc):
+    """The deferred token rule (Scorer.score_tokens) over rows that carry their contents."""
+
+    def run(batches):
+        from octopack_spark.ft.config import FtConfig
+        from octopack_spark.ft.score import Scorer
+
+        scorer = Scorer(FtConfig.model_validate_json(ft_json), token_method=method or None)
+        for b in batches:
+            if b.num_rows:
+                yield scorer.score_tokens(b)
+        acc.add({**scorer.seconds})
+
+    return df.mapInArrow(run, df.schema)
+
+
+_BROADCAST_IDS = 2_000_000
 
 
 def with_context(df):
@@ -147,11 +202,6 @@ class _Steps:
         return self.spark.read.parquet(uri)
 
 
-def _bytes_col():
-    from pyspark.sql import functions as F
-
-    return (F.coalesce(F.octet_length("old_contents"), F.lit(0)) +
-            F.coalesce(F.octet_length("new_contents"), F.lit(0))).cast("long")
 
 
 def rejudge_optout(reasons: list[str], repo: str, repos: str, owners: list[str]) -> list[str]:
@@ -180,7 +230,11 @@ def _recheck_optout(df, fc: FtConfig):
     def rejudge(reasons, repo, repos):
         return rejudge_optout(reasons, repo, repos, owners)
 
-    return df.withColumn("drop_reasons", rejudge("drop_reasons", "repo", "repos"))
+    # Merging only adds repositories, so only a row dropped by `optout` whose list now names more than
+    # one can change: the Python UDF runs on those rows alone.
+    changed = F.array_contains("drop_reasons", "optout") & F.col("repos").contains(",")
+    return (df.where(changed).withColumn("drop_reasons", rejudge("drop_reasons", "repo", "repos"))
+            .unionByName(df.where(~changed | changed.isNull())))
 
 
 def _final_reason_udf(active: set[str]):
@@ -276,14 +330,23 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
     t0 = time.monotonic()
     set_stage(spark, "ft: score")
     commits = read_table(spark, storage, in_root, COMMITS_TABLE, schema_ddl=spark_ddl(COMMITS_SCHEMA))
-    ctx = with_context(commits)
+    # `diff` is read back only for MinHash's "change" documents (the changed lines; cheaper than difflib).
+    needed = ["old_contents", "new_contents"] + (["diff"] if "near_dup" in active and fc.minhash.document == "change"
+                                                 else [])
+    contents = commits.select("row_id", *[c for c in needed if c in commits.columns])
+    ctx = with_context(with_content_sizes(commits))  # no file contents from here on
     if fc.score_partitions:
         ctx = ctx.repartition(fc.score_partitions)
     acc = sc.accumulator({}, _dict_sum_param())
     method = p["token_counter"] if p["token_counter"] != "disabled" else ""
-    scored = ctx.mapInArrow(_score_partition_fn(fc.model_dump_json(), method, acc), _spark_scored_schema(ctx.schema))
+    ft_json = fc.model_dump_json()
+    scored = ctx.mapInArrow(_score_partition_fn(ft_json, method, acc), _spark_scored_schema(ctx.schema))
+    # A tokenizer needs the texts: the token rule then runs after the other rules, on the rows that
+    # need it (scope=candidates: rows no other rule dropped; scope=all: every row).
+    tokens_later = "token_length" in active and method.startswith("hf:")
+    if tokens_later and fc.tokens.scope == "all":
+        scored = _count_tokens(with_contents(scored, contents), ft_json, method, acc).drop(*CONTENT_COLUMNS)
     rows = steps.materialize(scored, "rows")
-    score_seconds = dict(acc.value)
     timings["score"] = time.monotonic() - t0
 
     # ---- SQL step 2: exact dedup on the commit key, over rows that pass SQL step 1
@@ -304,7 +367,20 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
     # ---- whole-table steps over rows no rule dropped so far
     candidate = (F.size("drop_reasons") == 0) & F.col("exact_commit_dup_of").isNull()
     parts = [rows.where(~candidate)]
-    cur = rows.where(candidate)
+    # Only the rows still in the running get their contents back (a semi-join on row_id: the
+    # commits table is scanned, not shuffled).
+    t0 = time.monotonic()
+    set_stage(spark, "ft: contents of candidates")
+    cur = with_contents(rows.where(candidate), contents)
+    if tokens_later and fc.tokens.scope == "candidates":
+        set_stage(spark, "ft: token counting")
+        cur = steps.materialize(_count_tokens(cur, ft_json, method, acc), "tokens")
+        parts.append(cur.where(F.size("drop_reasons") > 0))
+        cur = cur.where(F.size("drop_reasons") == 0)
+    else:
+        cur = steps.materialize(cur, "candidates")
+    timings["contents"] = time.monotonic() - t0
+    score_seconds = dict(acc.value)
 
     t0 = time.monotonic()
     if "exact_content_dup" in active:
@@ -351,13 +427,13 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
                                                 "decont_hit", "near_dup_of"))
                .withColumn("drop_stage", stage_map[F.col("drop_reason")])
                .withColumn("keep", F.col("drop_reason").isNull()))
-    staged_scored = stage_table(allrows, out_root, unit, SCORED_TABLE)
-    scored_df = spark.read.parquet(to_s3a(staged_scored)) if storage.list_files(staged_scored, ".parquet") \
-        else allrows.limit(0)
+    allrows = steps.materialize(allrows, "verdicts")  # kept rows still carry their contents
+    scored_df = allrows.drop(*CONTENT_COLUMNS)
+    staged_scored = stage_table(scored_df, out_root, unit, SCORED_TABLE)
 
     # ---- commitpackft
     set_stage(spark, "ft: write commitpackft")
-    kept = scored_df.where(F.col("keep"))
+    kept = allrows.where(F.col("keep"))
     cpft = kept.select(
         "commit", "old_file", "new_file", "old_contents", "new_contents", F.col("subject_clean").alias("subject"),
         "message", "lang", "license", "repos", "row_id", "repo", F.col("subject").alias("subject_raw"), "stars",
@@ -368,9 +444,8 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
 
     # ---- stats from the scored table (one small aggregation)
     t0 = time.monotonic()
-    agg = (scored_df.withColumn("_bytes", _bytes_col())
-           .groupBy("drop_reason", "lang", "license", "nl_lang")
-           .agg(F.count("*").alias("n"), F.sum("_bytes").alias("b")).collect())
+    agg = (scored_df.groupBy("drop_reason", "lang", "license", "nl_lang")
+           .agg(F.count("*").alias("n"), F.sum("content_bytes").alias("b")).collect())
     stats = _stats(cfg, p, agg, score_seconds, timings, step_stats, run_id)
     timings["stats"] = time.monotonic() - t0
     total_seconds = time.monotonic() - t_start

@@ -32,6 +32,12 @@ class FtRow:
     change_type: str = ""
     old_contents: Optional[str] = None
     new_contents: Optional[str] = None
+    # What the content rules read: lengths in characters (None = that side is missing) and whether
+    # both sides are equal. derive() fills them from the contents; the scoring pass gives them from
+    # Arrow instead, so file contents never become Python strings for rules that only need their size.
+    old_chars: Optional[int] = None
+    new_chars: Optional[int] = None
+    same_contents: Optional[bool] = None
     subject: str = ""
     message: str = ""
     lang: Optional[str] = None
@@ -55,19 +61,19 @@ class FtRow:
     subject_final_lower: str = field(default="", repr=False)
 
     @classmethod
-    def from_mapping(cls, d: Mapping[str, Any]) -> "FtRow":
+    def from_mapping(cls, d: Mapping[str, Any], subjects: Optional[dict] = None) -> "FtRow":
         r = cls()
         for name in ("row_id", "commit", "repo", "repos", "change_type", "subject", "message"):
             v = d.get(name)
             setattr(r, name, v if isinstance(v, str) else "")
-        for name in ("old_file", "new_file", "old_contents", "new_contents", "lang", "license", "skip_reason",
-                     "commit_files", "repo_langs", "inplace_files", "n_tokens", "nl_lang", "nl_score", "message_nl_lang", "message_nl_score"):
+        for name in ("old_file", "new_file", "old_contents", "new_contents", "old_chars", "new_chars",
+                     "same_contents", "lang", "license", "skip_reason", "commit_files", "repo_langs", "inplace_files", "n_tokens", "nl_lang", "nl_score", "message_nl_lang", "message_nl_score"):
             setattr(r, name, d.get(name))
         if not r.repos:
             r.repos = r.repo
         if r.lang is None and r.new_file:
             r.lang = detect_language(r.new_file)
-        r.derive()
+        r.derive(subjects)
         return r
 
     @classmethod
@@ -75,13 +81,27 @@ class FtRow:
         """Rows from column lists (Arrow `column.to_pylist()`): cheaper than one dict per row."""
         n = len(next(iter(columns.values()))) if columns else 0
         names = [k for k in _FIELDS if k in columns]
-        return [cls.from_mapping({k: columns[k][i] for k in names}) for i in range(n)]
+        subjects: dict = {}
+        return [cls.from_mapping({k: columns[k][i] for k in names}, subjects) for i in range(n)]
 
-    def derive(self) -> "FtRow":
+    def derive(self, subjects: Optional[dict] = None) -> "FtRow":
+        """Derived fields. `subjects`: a cache subject -> (f1, final) shared by the rows of a batch
+        (the rows of one commit share their subject)."""
         self.message_stripped = self.message.strip()
-        self.subject_f1 = clean_subject(self.subject)
-        self.subject_final = remove_ci_skip(self.subject_f1)
+        cleaned = subjects.get(self.subject) if subjects is not None else None
+        if cleaned is None:
+            f1 = clean_subject(self.subject)
+            cleaned = (f1, remove_ci_skip(f1))
+            if subjects is not None:
+                subjects[self.subject] = cleaned
+        self.subject_f1, self.subject_final = cleaned
         self.subject_final_lower = self.subject_final.lower()
+        if self.old_chars is None and self.old_contents is not None:
+            self.old_chars = len(self.old_contents)
+        if self.new_chars is None and self.new_contents is not None:
+            self.new_chars = len(self.new_contents)
+        if self.same_contents is None and self.old_contents is not None and self.new_contents is not None:
+            self.same_contents = self.old_contents == self.new_contents
         return self
 
     @property
@@ -90,5 +110,5 @@ class FtRow:
 
 
 _FIELDS = ("row_id", "commit", "repo", "repos", "change_type", "subject", "message", "old_file", "new_file",
-           "old_contents", "new_contents", "lang", "license", "skip_reason", "commit_files", "repo_langs",
+           "old_contents", "new_contents", "old_chars", "new_chars", "same_contents", "lang", "license", "skip_reason", "commit_files", "repo_langs",
            "inplace_files", "n_tokens", "nl_lang", "nl_score", "message_nl_lang", "message_nl_score")

@@ -21,10 +21,27 @@ from octopack_spark.ft.context import add_context
 from octopack_spark.ft.filters.pipeline import active_rules, reason_order
 from octopack_spark.ft.langid import detect
 from octopack_spark.ft.row import FtRow, bump_draw
-from octopack_spark.ft.tables import CONTEXT_FIELDS, SCORE_FIELDS
-from octopack_spark.ft.tokens import TokenCounter, count_sample_tokens, counter_for_method, load_token_counter
+from octopack_spark.ft.tables import CONTEXT_FIELDS, FEATURE_COLUMNS, SCORE_FIELDS
+from octopack_spark.ft.tokens import (
+    TokenCounter,
+    count_sample_tokens,
+    count_tokens_from_lengths,
+    counter_for_method,
+    load_token_counter,
+)
 
 TOKEN_RULE = "token_length"
+NL_RULE = "nl_language"
+
+# Rules that read only fields shared by all rows of a repository: their verdict is memoised per value.
+_PER_REPO_RULES = {
+    "license_not_allowed": lambda r: r.license,
+    "repo_language": lambda r: (tuple(r.repo_langs) if r.repo_langs is not None else None, r.lang),
+}
+
+
+def _memo_for(rule_name: str):
+    return _PER_REPO_RULES.get(rule_name)
 
 
 @dataclass
@@ -42,68 +59,132 @@ class Scorer:
         t = self.cfg.tokens
         self.rules = active_rules(self.cfg.filters)
         self.token_rule = next((r for r in self.rules if r.name == TOKEN_RULE), None)
-        self.other_rules = tuple(r for r in self.rules if r.name != TOKEN_RULE)
+        self.nl_rule = next((r for r in self.rules if r.name == NL_RULE), None)
+        self.other_rules = tuple(r for r in self.rules if r.name not in (TOKEN_RULE, NL_RULE))
+        self._memo: dict = {}
         if self.counter is None and self.token_rule is not None:
             if self.token_method:
                 self.counter = counter_for_method(self.token_method, t.tokenizer, t.chars_per_token)
             else:
                 self.counter = load_token_counter(t.tokenizer, t.fallback, t.chars_per_token)
         self.rank = {n: i for i, n in enumerate(reason_order())}
+        self._langid_cache: dict[str, tuple] = {}
+
+    def _detect(self, texts: list) -> list[tuple]:
+        """detect() with a per-process cache: the rows of a commit share subject and message, and
+        messages repeat across forks and cherry-picks."""
+        cache = self._langid_cache
+        todo = list({t for t in texts if t not in cache})
+        if todo:
+            if len(cache) + len(todo) > _LANGID_CACHE_SIZE:
+                cache.clear()
+            cache.update(zip(todo, detect(todo, self.cfg.langid.model_path)))
+        return [cache[t] for t in texts]
 
     def score(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         fc = self.cfg.filters
         t0 = time.perf_counter()
         names = batch.schema.names
-        rows = FtRow.from_columns({n: batch.column(i).to_pylist() for i, n in enumerate(names)
-                                   if n not in ("diff", "author_time", "committer_time", "author_id", "parent")})
+        columns = {n: batch.column(i).to_pylist() for i, n in enumerate(names) if n not in _NOT_CONVERTED}
+        columns.update(content_sizes(batch))
+        rows = FtRow.from_columns(columns)
         self.seconds["prepare"] += time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        subj = detect([r.subject_final for r in rows], self.cfg.langid.model_path)
-        msg = detect([r.message for r in rows], self.cfg.langid.model_path)
-        for r, (sl, ss), (ml, ms) in zip(rows, subj, msg):
-            r.nl_lang, r.nl_score, r.message_nl_lang, r.message_nl_score = sl, ss, ml, ms
-        self.seconds["langid"] += time.perf_counter() - t0
 
         reasons: list[list[str]] = [[] for _ in rows]
         for rule in self.other_rules:
             t0 = time.perf_counter()
+            memo = _memo_for(rule.name)
             for i, r in enumerate(rows):
-                keep, reason = rule(r, fc)
+                if memo is None:
+                    keep, reason = rule(r, fc)
+                else:  # a rule that reads only per-repository fields: judged once per value
+                    key = memo(r)
+                    verdict = self._memo.get((rule.name, key))
+                    if verdict is None:
+                        verdict = self._memo[(rule.name, key)] = rule(r, fc)
+                    keep, reason = verdict
                 if not keep:
                     reasons[i].append(reason or rule.name)
             self.seconds[f"rule:{rule.name}"] += time.perf_counter() - t0
 
-        if self.token_rule is not None:
-            t0 = time.perf_counter()
+        if self.token_rule is not None and not self.tokens_deferred(batch):
             todo = [i for i in range(len(rows)) if self.cfg.tokens.scope == "all" or not reasons[i]]
-            counts = count_sample_tokens(self.counter, [rows[i].old_contents for i in todo],
-                                         [rows[i].new_contents for i in todo], self.cfg.tokens.separator,
-                                         self.cfg.tokens.max_chars, self.cfg.tokens.batch_size)
-            for i, n in zip(todo, counts):
-                rows[i].n_tokens = n
-            self.seconds["tokens"] += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            for i in todo:  # rows not counted (scope=candidates) are dropped by another rule already
-                keep, reason = self.token_rule(rows[i], fc)
-                if not keep:
-                    reasons[i].append(reason or TOKEN_RULE)
-                    reasons[i].sort(key=lambda x: self.rank.get(x, len(self.rank)))
-            self.seconds[f"rule:{TOKEN_RULE}"] += time.perf_counter() - t0
+            self._judge_tokens(batch, rows, reasons, todo)
 
+        t0 = time.perf_counter()
+        todo = [i for i in range(len(rows)) if self.cfg.langid.scope == "all" or not reasons[i]]
+        subj = self._detect([rows[i].subject_final for i in todo])
+        msg = self._detect([rows[i].message for i in todo])
+        for i, (sl, ss), (ml, ms) in zip(todo, subj, msg):
+            r = rows[i]
+            r.nl_lang, r.nl_score, r.message_nl_lang, r.message_nl_score = sl, ss, ml, ms
+        self.seconds["langid"] += time.perf_counter() - t0
+        if self.nl_rule is not None:
+            t0 = time.perf_counter()
+            for i in todo:
+                keep, reason = self.nl_rule(rows[i], fc)
+                if not keep:
+                    reasons[i].append(reason or NL_RULE)
+                    reasons[i].sort(key=lambda x: self.rank.get(x, len(self.rank)))
+            self.seconds[f"rule:{NL_RULE}"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         out = self._columns(batch, rows, reasons)
         self.seconds["prepare"] += time.perf_counter() - t0
         self.rows += len(rows)
         return out
 
+    def tokens_deferred(self, batch: pa.RecordBatch) -> bool:
+        """True when this batch cannot be token-counted: a tokenizer needs the contents, and the
+        scoring pass was given their sizes only. `score_tokens` then counts them later, on the rows
+        that need it (ft.job joins their contents back)."""
+        has_contents = "old_contents" in batch.schema.names and "new_contents" in batch.schema.names
+        return self.token_rule is not None and self.counter.tokenizer is not None and not has_contents
+
+    def _judge_tokens(self, batch: pa.RecordBatch, rows: list[FtRow], reasons: list[list[str]], todo: list[int]):
+        fc, t = self.cfg.filters, self.cfg.tokens
+        t0 = time.perf_counter()
+        if self.counter.tokenizer is None:  # the chars estimate needs the lengths only
+            counts = count_tokens_from_lengths(self.counter, [rows[i].old_chars for i in todo],
+                                               [rows[i].new_chars for i in todo], t.max_chars)
+        else:
+            old, new = _contents_at(batch, "old_contents", todo), _contents_at(batch, "new_contents", todo)
+            counts = count_sample_tokens(self.counter, old, new, t.separator, t.max_chars, t.batch_size)
+        for i, n in zip(todo, counts):
+            rows[i].n_tokens = n
+        self.seconds["tokens"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for i in todo:  # rows not counted (scope=candidates) are dropped by another rule already
+            keep, reason = self.token_rule(rows[i], fc)
+            if not keep:
+                reasons[i].append(reason or TOKEN_RULE)
+                reasons[i].sort(key=lambda x: self.rank.get(x, len(self.rank)))
+        self.seconds[f"rule:{TOKEN_RULE}"] += time.perf_counter() - t0
+
+    def score_tokens(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The deferred token rule over scored rows that carry their contents again: sets n_tokens and
+        adds `token_length` to drop_reasons where it fails. Every row of the batch is counted."""
+        names = batch.schema.names
+        if self.token_rule is None or not batch.num_rows:
+            return batch
+        reasons = [list(r or []) for r in batch.column(names.index("drop_reasons")).to_pylist()]
+        sizes = content_sizes(batch)
+        rows = [FtRow(old_chars=o, new_chars=n) for o, n in zip(sizes["old_chars"], sizes["new_chars"])]
+        self._judge_tokens(batch, rows, reasons, list(range(len(rows))))
+        arrays = list(batch.columns)
+        arrays[names.index("n_tokens")] = pa.array([r.n_tokens for r in rows], batch.schema.field("n_tokens").type)
+        arrays[names.index("drop_reasons")] = pa.array(reasons, batch.schema.field("drop_reasons").type)
+        return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
     def _columns(self, batch: pa.RecordBatch, rows: list[FtRow], reasons: list[list[str]]) -> pa.RecordBatch:
         salt = self.cfg.filters.bump_salt
+        names = batch.schema.names
         values = {
             "subject_clean": [r.subject_final for r in rows],
             "message_chars": [len(r.message_stripped) for r in rows],
-            "old_chars": [None if r.old_contents is None else len(r.old_contents) for r in rows],
-            "new_chars": [None if r.new_contents is None else len(r.new_contents) for r in rows],
+            "old_chars": [r.old_chars for r in rows],
+            "new_chars": [r.new_chars for r in rows],
+            "content_bytes": (batch.column(names.index("content_bytes")) if "content_bytes" in names
+                              else content_bytes(batch)),
             "subject_chars": [len(r.subject) for r in rows],
             "subject_words": [len(r.subject.split()) for r in rows],
             "subject_clean_words": [len(r.subject_final.split()) for r in rows],
@@ -116,8 +197,9 @@ class Scorer:
             "drop_reasons": reasons,
         }
         arrays, fields = [], []
-        names = batch.schema.names
         for f in batch.schema:
+            if f.name in FEATURE_COLUMNS:  # consumed here; the score columns carry them on
+                continue
             col = batch.column(names.index(f.name))
             if f.name == "lang":  # filled from the file name where the input had none
                 col = pa.array([r.lang for r in rows], pa.string())
@@ -125,16 +207,56 @@ class Scorer:
             arrays.append(col)
             fields.append(f)
         for f in SCORE_FIELDS:
-            if f.name in names:
+            if f.name in names and f.name not in FEATURE_COLUMNS:
                 raise ValueError(f"input already has a column named {f.name!r}; score a commits table, not a scored one")
-            arrays.append(pa.array(values[f.name], f.type))
+            v = values[f.name]
+            arrays.append(v.cast(f.type) if isinstance(v, pa.Array) else pa.array(v, f.type))
             fields.append(f)
         return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
 
 
+_NOT_CONVERTED = ("diff", "author_time", "committer_time", "author_id", "parent", "old_contents", "new_contents",
+                  "old_chars", "new_chars", "same_contents", "content_bytes")
+_LANGID_CACHE_SIZE = 200_000
+
+
+def content_sizes(batch: pa.RecordBatch) -> dict[str, list]:
+    """old_chars, new_chars (characters; null = side missing) and same_contents: given by ft.job as
+    columns (computed in the JVM, so contents never reach Python), else computed by Arrow."""
+    import pyarrow.compute as pc
+
+    names = batch.schema.names
+    n = batch.num_rows
+    if all(c in names for c in ("old_chars", "new_chars", "same_contents")):
+        return {c: batch.column(names.index(c)).to_pylist() for c in ("old_chars", "new_chars", "same_contents")}
+    if "old_contents" not in names or "new_contents" not in names:
+        return {"old_chars": [None] * n, "new_chars": [None] * n, "same_contents": [None] * n}
+    old, new = batch.column(names.index("old_contents")), batch.column(names.index("new_contents"))
+    return {"old_chars": pc.utf8_length(old).to_pylist(), "new_chars": pc.utf8_length(new).to_pylist(),
+            "same_contents": pc.equal(old, new).to_pylist()}
+
+
+def content_bytes(batch: pa.RecordBatch) -> pa.Array:
+    import pyarrow.compute as pc
+
+    total = pa.array([0] * batch.num_rows, pa.int64())
+    for name in ("old_contents", "new_contents"):
+        if name in batch.schema.names:
+            size = pc.binary_length(batch.column(batch.schema.names.index(name))).cast(pa.int64())
+            total = pc.add(total, pc.fill_null(size, 0))
+    return total
+
+
+def _contents_at(batch: pa.RecordBatch, name: str, index: list[int]) -> list:
+    if name not in batch.schema.names or not index:
+        return [None] * len(index)
+    return batch.column(batch.schema.names.index(name)).take(pa.array(index, pa.int64())).to_pylist()
+
+
 def scored_schema(input_schema: pa.Schema) -> pa.Schema:
     """Schema of Scorer.score's output for an input schema (which carries the context columns)."""
-    fields = [pa.field("lang", pa.string()) if f.name == "lang" else f for f in input_schema]
+    fields = [pa.field("lang", pa.string()) if f.name == "lang" else f for f in input_schema
+              if f.name not in FEATURE_COLUMNS]
     return pa.schema(fields + SCORE_FIELDS)
 
 

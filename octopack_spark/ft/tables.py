@@ -1,6 +1,8 @@
 """Tables the CommitPackFT stage writes, their columns and schema versions.
 
-scored        every input row, all input columns, then the context, score and verdict columns below.
+scored        every input row: the input's columns less the file contents (old_contents, new_contents,
+              diff: join `commits` on row_id for them), then the context, score and verdict columns below.
+              2.0 dropped the contents (1.0 copied them, doubling the dataset) and added content_bytes.
 commitpackft  kept rows: the paper's columns first, then ours; Hive-partitioned by `lang`.
 stats         the funnel as a flat table (one row per stage / rule / language).
 """
@@ -12,7 +14,7 @@ import pyarrow as pa
 from octopack_spark.schema import register_table
 
 SCORED_TABLE = "scored"
-SCORED_VERSION = "1.0"
+SCORED_VERSION = "2.0"
 COMMITPACKFT_TABLE = "commitpackft"
 COMMITPACKFT_VERSION = "1.0"
 COMMITPACKFT_PARTITION = "lang"
@@ -35,6 +37,7 @@ SCORE_FIELDS = [
     pa.field("message_chars", pa.int32()),  # stripped message
     pa.field("old_chars", pa.int64()),
     pa.field("new_chars", pa.int64()),
+    pa.field("content_bytes", pa.int64()),  # UTF-8 bytes of old + new contents (what the stats count)
     pa.field("subject_chars", pa.int32()),  # raw subject
     pa.field("subject_words", pa.int32()),
     pa.field("subject_clean_words", pa.int32()),
@@ -46,6 +49,13 @@ SCORE_FIELDS = [
     pa.field("bump_draw", pa.float64()),  # the deterministic draw of the Bump rule
     pa.field("drop_reasons", pa.list_(pa.string())),  # every row rule failed, in pipeline order
 ]
+
+# Sizes of the contents that ft.job computes in the JVM and hands to the scoring pass instead of the
+# contents (Scorer reads them; the first three become score columns, same_contents is not kept).
+FEATURE_COLUMNS = ("old_chars", "new_chars", "same_contents", "content_bytes")
+
+# Columns of the input that `scored` leaves out (the commits table holds them, keyed by row_id).
+CONTENT_COLUMNS = ("old_contents", "new_contents", "diff")
 
 # Set by the Spark steps (ft.dedup / ft.decont) and by ft.job.
 ANNOTATION_FIELDS = [

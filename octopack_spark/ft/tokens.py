@@ -158,3 +158,13 @@ def count_sample_tokens(counter: TokenCounter, old: Sequence[Optional[str]], new
     for i, c in zip(todo, counts):
         out[i] = c
     return out
+
+
+def count_tokens_from_lengths(counter: TokenCounter, old_chars: Sequence[Optional[int]],
+                              new_chars: Sequence[Optional[int]], max_chars: int) -> list[Optional[int]]:
+    """count_sample_tokens for the chars estimate, from the two lengths (the same numbers: the
+    estimate reads nothing else of the texts)."""
+    if counter.tokenizer is not None:
+        raise ValueError("a tokenizer counts texts, not lengths")
+    return [None if o is None or n is None or o + n > max_chars else math.ceil((o + n) / counter.chars_per_token) + 1
+            for o, n in zip(old_chars, new_chars)]

@@ -161,3 +161,48 @@ def test_spark_context_matches_pure_twin(spark, tmp_path, humanevalpack_dir):
     got = {r["row_id"]: (list(r["repo_langs"]), r["inplace_files"]) for r in with_context(df).collect()}
     assert got == want
     assert want["x2"] == ([], 2)  # a repository with no known language; the commit edits two files in place
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scope", ["candidates", "all"])
+def test_tokenizer_counts_after_the_other_rules(spark, tmp_path, humanevalpack_dir, scope):
+    """With a real tokenizer the scoring pass has no contents: the token rule runs afterwards on the
+    rows that need it, with their contents joined back. Its counts are the tokenizer's own."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from octopack_spark.ft.job import run_ft
+    from octopack_spark.ft.tokens import count_sample_tokens, load_token_counter
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.train_from_iterator(["def f(x):\n    return x + 1\n"] * 20,
+                            trainers.BpeTrainer(vocab_size=280, special_tokens=["<|endoftext|>"],
+                                                initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.save(str(tmp_path / "tokenizer.json"))
+    rows, _ = planted(load_humaneval(humanevalpack_dir))
+    inp, out = tmp_path / "mined", tmp_path / "ft"
+    write_commits_dataset(str(inp), rows)
+    cfg = ft_cfg(inp, out, humanevalpack_dir, **{"ft.tokens.tokenizer": str(tmp_path / "tokenizer.json"),
+                                                  "ft.tokens.fallback": "none", "ft.tokens.scope": scope,
+                                                  "ft.filters.min_tokens": 5, "ft.filters.max_tokens": 400})
+    run_ft(cfg, spark=spark)
+    scored = {r["row_id"]: r for r in read_table(out, "scored").to_pylist()}
+    assert "old_contents" not in next(iter(scored.values()))  # scored 2.0: contents stay in commits
+    counter = load_token_counter(str(tmp_path / "tokenizer.json"))
+    by_id = {r["row_id"]: r for r in rows}
+    counted = [rid for rid, r in scored.items() if r["n_tokens"] is not None]
+    assert counted
+    want = count_sample_tokens(counter, [by_id[i]["old_contents"] for i in counted],
+                               [by_id[i]["new_contents"] for i in counted], "<|endoftext|>", 100_000)
+    for rid, n in zip(counted, want):
+        r = scored[rid]
+        assert r["n_tokens"] == n, rid
+        assert ("token_length" in r["drop_reasons"]) == (not 5 <= n <= 400), rid
+    for rid, r in scored.items():
+        if scope == "candidates" and r["n_tokens"] is None:
+            assert r["drop_reasons"] or r["exact_commit_dup_of"], rid  # only rows another step dropped
+        if scope == "all" and by_id[rid]["old_contents"] is not None and by_id[rid]["new_contents"] is not None \
+                and not by_id[rid].get("skip_reason"):
+            assert r["n_tokens"] is not None, rid
+    if scope == "all":
+        assert len(counted) > sum(1 for r in scored.values() if not r["drop_reasons"])

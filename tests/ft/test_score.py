@@ -33,7 +33,8 @@ def test_scores_and_verdicts():
     assert d["drop_reasons"][0] == []
     assert d["drop_reasons"][1] == ["license_not_allowed"]
     assert d["drop_reasons"][2][:2] == ["subject_length", "subject_length_clean"]
-    assert d["drop_reasons"][3][-1] == "nl_language" and d["nl_lang"][3] == "de"
+    # langid scope=candidates: row 3 fails verb_start already, so it gets no language ID
+    assert "nl_language" not in d["drop_reasons"][3] and d["nl_lang"][3] is None
     assert d["drop_reasons"][4] == ["contents_missing"]  # not tokenized: already dropped
     assert d["lang"][5] == "Python"  # filled from the file name
     assert d["nl_lang"][0] == "en" and 0 < d["nl_score"][0] <= 1
@@ -47,6 +48,24 @@ def test_scores_and_verdicts():
     assert all(0 <= x < 1 for x in d["bump_draw"])
     base = pa.schema([f for f in out.schema if f.name not in {x.name for x in SCORE_FIELDS}])
     assert scored_schema(base) == out.schema
+
+
+def test_langid_scope_all_identifies_every_row():
+    recs = [commits_record(0),
+            commits_record(3, subject="Behebe Fehler im Parser beim Lesen der Datei",
+                           message="Behebe Fehler im Parser beim Lesen der Datei\n")]
+    every = FtConfig(tokens={"tokenizer": "/nonexistent/tok", "fallback": "chars"}, langid={"scope": "all"})
+    d = score_table(table(recs), every).to_pydict()
+    assert d["nl_lang"] == ["en", "de"] and d["message_nl_lang"][1] == "de"
+    assert d["drop_reasons"][1][-1] == "nl_language" and "verb_start" in d["drop_reasons"][1]
+    # the default judges the same candidates the same way
+    assert score_table(table(recs[:1]), cfg()).to_pydict()["nl_lang"] == ["en"]
+
+
+def test_german_candidate_fails_nl_language():
+    subject = "Fix die Fehlerbehandlung beim Laden der Konfigurationsdatei"
+    d = score_table(table([commits_record(0, subject=subject, message=subject + "\n")]), cfg()).to_pydict()
+    assert d["drop_reasons"] == [["nl_language"]] and d["nl_lang"] == ["de"]
 
 
 def test_token_scope_all_counts_every_row():

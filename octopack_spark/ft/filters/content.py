@@ -17,15 +17,14 @@ if TYPE_CHECKING:
 
 def old_too_long(row: "FtRow", cfg: "FilterConfig") -> Verdict:
     """Step 1: len(old_contents) < max_old_chars (50,000 characters)."""
-    return KEEP if len(row.old_contents or "") < cfg.max_old_chars else drop("old_too_long")
+    return KEEP if (row.old_chars or 0) < cfg.max_old_chars else drop("old_too_long")
 
 
 def new_empty(row: "FtRow", cfg: "FilterConfig") -> Verdict:
     """Step 2: new_contents is not empty."""
-    return drop("new_empty") if row.new_contents == "" else KEEP
+    return drop("new_empty") if row.new_chars == 0 else KEEP
 
 
 def unchanged(row: "FtRow", cfg: "FilterConfig") -> Verdict:
     """Step 3: old_contents != new_contents (mode-only changes, reverted edits)."""
-    same = row.old_contents is not None and row.old_contents == row.new_contents
-    return drop("unchanged") if same else KEEP
+    return drop("unchanged") if row.same_contents else KEEP

@@ -18,6 +18,6 @@ if TYPE_CHECKING:
 
 def contents_missing(row: "FtRow", cfg: "FilterConfig") -> Verdict:
     """Both file versions are present as text (no skip_reason, neither side null)."""
-    if row.skip_reason or row.old_contents is None or row.new_contents is None:
+    if row.skip_reason or row.old_chars is None or row.new_chars is None:
         return drop("contents_missing")
     return KEEP
