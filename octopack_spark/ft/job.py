@@ -49,6 +49,7 @@ from octopack_spark.ft.tables import (
     STATS_TABLE,
     STATS_VERSION,
 )
+from octopack_spark.redact import portable_ref
 from octopack_spark.schema import COMMITS_SCHEMA, COMMITS_TABLE, spark_ddl
 from octopack_spark.spark.diagnose import set_stage
 from octopack_spark.storage.fs import Storage, join, normalize, to_s3a
@@ -551,14 +552,15 @@ def _stats(cfg: PipelineConfig, p: dict, agg: list, score_seconds: dict, timings
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "code_version": code_version(),
         "config_hash": cfg.config_hash(),
-        "input": p["in_root"],
-        "output": p["out_root"],
+        # Published with the dataset: no absolute path of this machine, no credentials (redact.portable_ref).
+        "input": portable_ref(p["in_root"], p["out_root"]),
+        "output": ".",
         "rows_in": rows_in,
         "bytes_in": bytes_in,
         "rows_out": rows_out,
         "bytes_out": bytes_out,
-        "token_counter": p["token_counter"],
-        "langid_model": p["langid_model"],
+        "token_counter": _portable_method(p["token_counter"]),
+        "langid_model": portable_ref(p["langid_model"]),
         "nl_languages_allowed": list(fc.filters.nl_languages) if "nl_language" in p["active"] else [],
         "rules_disabled": list(fc.filters.disabled),
         "funnel": [s.to_dict() for s in steps],
@@ -573,6 +575,12 @@ def _stats(cfg: PipelineConfig, p: dict, agg: list, score_seconds: dict, timings
                     "score_executor_seconds": {k: round(v, 4) for k, v in sorted(score_seconds.items())}},
         "_steps": steps,
     }
+
+
+def _portable_method(method: str) -> str:
+    """"hf:/home/me/tok/tokenizer.json" -> "hf:tokenizer.json"; hub names and chars/N unchanged."""
+    kind, sep, ref = method.partition(":")
+    return kind + sep + (portable_ref(ref) or "") if sep else method
 
 
 def _write_report(storage: Storage, root: str, stats: dict, fc: FtConfig) -> None:

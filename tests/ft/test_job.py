@@ -126,6 +126,15 @@ def test_all_rows_filtered_and_unknown_languages(spark, tmp_path, humanevalpack_
     scored = read_table(out, "scored")
     assert set(scored.column("drop_reason").to_pylist()) == {"license_not_allowed"}
     assert all("unknown_extension" in r for r in scored.column("drop_reasons").to_pylist())
+    # published metadata holds no absolute path of this machine
+    import sys
+
+    stats, card = (out / "stats.json").read_text(), (out / "README.md").read_text()
+    for text in (stats, card):
+        for local in (str(tmp_path), sys.prefix, os.path.expanduser("~") + "/"):
+            assert local not in text
+    st = json.loads(stats)
+    assert st["input"] == "../mined" and st["output"] == "." and st["langid_model"] == "lid.176.ftz"
 
 
 def test_missing_input_and_tokenizer_errors_are_clear(tmp_path, humanevalpack_dir):
