@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from octopack_spark.ft.decont.config import DecontConfig
 from octopack_spark.ft.dedup.config import ExactDedupConfig, MinHashConfig
+from octopack_spark.ft.filters.names import all_rule_names
 from octopack_spark.ft.filters.words import (
     EXTENSION_WHITELIST,
     MESSAGE_BLOCKLIST,
@@ -89,8 +90,6 @@ class FilterConfig(_Model):
 
     @model_validator(mode="after")
     def _known_rules(self) -> "FilterConfig":
-        from octopack_spark.ft.filters.pipeline import all_rule_names
-
         unknown = sorted(set(self.disabled) - set(all_rule_names()))
         if unknown:
             raise ValueError(f"unknown rule name(s) in disabled: {', '.join(unknown)} "

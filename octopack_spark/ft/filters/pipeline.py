@@ -25,6 +25,7 @@ from octopack_spark.ft.filters import (
     token_length,
 )
 from octopack_spark.ft.filters.base import Rule
+from octopack_spark.ft.filters.names import ANNOTATION_STEP_NAMES, RULE_NAMES, all_rule_names
 
 if TYPE_CHECKING:
     from octopack_spark.ft.config import FilterConfig
@@ -108,9 +109,12 @@ ANNOTATION_STEPS: dict[str, tuple[str, str]] = {
 
 _STAGE_INDEX = {s.name: i for i, s in enumerate(STAGES)}
 
+# names.py holds the same names for the config's validation (a leaf, so config need not import the rules).
+if tuple(r.name for r in RULES) != RULE_NAMES or tuple(ANNOTATION_STEPS) != ANNOTATION_STEP_NAMES:
+    raise RuntimeError("ft/filters/names.py does not list pipeline.RULES / ANNOTATION_STEPS in order")
 
-def all_rule_names() -> list[str]:
-    return [r.name for r in RULES] + list(ANNOTATION_STEPS)
+__all__ = ["ANNOTATION_STEPS", "RULES", "STAGES", "Stage", "active_rules", "all_rule_names", "evaluate",
+           "first_reason", "reason_order", "reason_stage"]
 
 
 def reason_order() -> list[str]:
