@@ -37,7 +37,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="python, js, java, go, cpp, rust, a comma-separated list, or all")
     p.add_argument("--data", default=None,
                    help="HumanEvalPack folder (<lang>.jsonl) or hub name "
-                        "(default: config 'data', $OCTOPACK_HUMANEVALPACK_DIR, else bigcode/humanevalpack)")
+                        "(default: config 'data', $OCTOPACK_HUMANEVALPACK_DIR, else 'bundled': the copy shipped "
+                        "with the package; bigcode/humanevalpack reads the hub)")
     p.add_argument("--k", type=_ks, default=None, help="pass@k values, e.g. 1,10 (config default: 1,10,100; "
                    "a k larger than the samples per problem is left out)")
     p.add_argument("--limit", type=int, default=None, help="only the first N problems per language (smoke runs)")

@@ -52,7 +52,8 @@ class ScoringConfig(_Section):
 
 
 class EvalConfig(_Section):
-    # HumanEvalPack: a local folder (<lang>.jsonl) or a hub name; None = $OCTOPACK_HUMANEVALPACK_DIR or the hub.
+    # HumanEvalPack: "bundled", a local folder (<lang>.jsonl) or a hub name; None = $OCTOPACK_HUMANEVALPACK_DIR,
+    # else the bundled copy (octopack_spark/data/humanevalpack).
     data: Optional[str] = None
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)

@@ -3,11 +3,12 @@
 Rows come back as plain dicts with every field present (missing per-language fields such as Go's `import`
 and `test_setup` or Python/Java's `text` become ""), so callers never need `row.get(k, "")`.
 
-Accepted local layouts for ``source``:
-  - ``<dir>/<lang>.jsonl``                          (../shared/data/humanevalpack)
+``source`` is ``"bundled"`` (the default: the copy shipped in ``octopack_spark/data/humanevalpack``, MIT,
+checked against its SHA256SUMS), a local folder in one of these layouts:
+  - ``<dir>/<lang>.jsonl``                          (the bundled copy's layout)
   - ``<dir>/data/<lang>/data/humanevalpack.jsonl``  (the hub / bigcode-project/octopack layout)
-Anything else given as ``source`` is treated as a hub dataset name (default ``bigcode/humanevalpack``),
-loaded with ``datasets`` (config = language, split ``test``).
+or a hub dataset name such as ``bigcode/humanevalpack``, loaded with ``datasets`` (config = language,
+split ``test``).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ ALL_FIELDS: tuple[str, ...] = REQUIRED_FIELDS + (
 )
 
 DEFAULT_HUB_NAME = "bigcode/humanevalpack"
+BUNDLED = "bundled"  # the copy shipped with the package (octopack_spark.data.humanevalpack_dir)
 _HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 
 
@@ -150,11 +152,18 @@ def _load_hub(name: str, language: str) -> list[dict]:
 
 
 def load_language(language: str, source: str | os.PathLike | None = None) -> list[dict]:
-    """All rows of one language in dataset order. ``source``: local folder (see module doc), hub name, or
-    None = $OCTOPACK_HUMANEVALPACK_DIR if set, else the hub name."""
+    """All rows of one language in dataset order. ``source``: "bundled", a local folder (see module doc), a
+    hub name, or None = $OCTOPACK_HUMANEVALPACK_DIR if set, else the bundled copy."""
     language = normalize_language(language)
     if source is None:
-        source = os.environ.get("OCTOPACK_HUMANEVALPACK_DIR") or DEFAULT_HUB_NAME
+        source = os.environ.get("OCTOPACK_HUMANEVALPACK_DIR") or BUNDLED
+    if str(source) == BUNDLED:
+        from octopack_spark.data import BundledDataError, humanevalpack_dir
+
+        try:
+            source = humanevalpack_dir()
+        except BundledDataError as e:
+            raise DataError(str(e)) from None
     p = Path(source)
     if p.exists():
         if not p.is_dir():

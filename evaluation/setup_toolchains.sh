@@ -119,7 +119,7 @@ fi
 # ---------------------------------------------------------------- sandbox, PCH, warm caches, self-check
 log "sandbox helper, gomerge tool, Go build cache, self-check, reference runtimes"
 args=()
-DATA="${OCTOPACK_HUMANEVALPACK_DIR:-$ROOT/../shared/data/humanevalpack}"
+DATA="${OCTOPACK_HUMANEVALPACK_DIR:-$ROOT/octopack_spark/data/humanevalpack}"  # default: the bundled copy
 if [ -z "${OCTOPACK_SKIP_REFERENCE:-}" ] && [ -f "$DATA/python.jsonl" ]; then
     args+=(--measure-reference "$DATA")
 fi

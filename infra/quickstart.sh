@@ -12,11 +12,10 @@ export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 echo "== mining this checkout and $(ls "$SAMPLES" | wc -l) sample repositories into $OUT/mine"
 "$OCT" mine --repo . $(printf -- '--repo %s ' "$SAMPLES"/*) --output "$OUT/mine" --full-refresh \
   --config infra/quickstart.yaml
-# Decontamination reads HumanEvalPack from the HF hub by default; use the local copy when there is one.
+# Decontamination uses the HumanEvalPack copy shipped with the package (ft.decont.source=bundled);
+# HUMANEVALPACK_DIR=<folder of <lang>.jsonl> or a hub name picks another source.
 HEP_ARGS=()
-for d in "${HUMANEVALPACK_DIR:-}" ../shared/data/humanevalpack; do
-  if [ -n "$d" ] && [ -f "$d/python.jsonl" ]; then HEP_ARGS=(--set "ft.decont.source=$(cd "$d" && pwd)"); break; fi
-done
+if [ -n "${HUMANEVALPACK_DIR:-}" ]; then HEP_ARGS=(--set "ft.decont.source=$HUMANEVALPACK_DIR"); fi
 echo "== building CommitPackFT into $OUT/ft"
 "$OCT" ft --input "$OUT/mine" --output "$OUT/ft" --config infra/quickstart.yaml "${HEP_ARGS[@]}"
 echo "== tables"

@@ -1,4 +1,4 @@
-"""Shared fixtures: Spark (local and standalone cluster), the local S3 server, shared reference data.
+"""Shared fixtures: Spark (local and standalone cluster), the local S3 server, HumanEvalPack data.
 
 Services are reused when `infra/run-tests.sh` started them (OCTOPACK_TEST_SPARK_MASTER,
 OCTOPACK_TEST_S3_ENDPOINT); otherwise a fixture starts its own on free ports and stops it afterwards,
@@ -24,23 +24,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-def shared_dir() -> Path:
-    """The reference data beside the checkout (../shared), or OCTOPACK_SHARED_DIR."""
+def humanevalpack_path() -> Path:
+    """HumanEvalPack for the tests: the copy bundled with the package (octopack_spark/data/humanevalpack,
+    checked against its SHA256SUMS), so a checkout needs nothing beside it. OCTOPACK_HUMANEVALPACK_DIR (a
+    folder of <lang>.jsonl) or OCTOPACK_SHARED_DIR (a folder holding data/humanevalpack) pick another copy."""
+    env = os.environ.get("OCTOPACK_HUMANEVALPACK_DIR")
+    if env:
+        return Path(env)
     env = os.environ.get("OCTOPACK_SHARED_DIR")
-    cands = [Path(env)] if env else []
-    cands.append(ROOT.parent / "shared")
-    for c in cands:
-        if (c / "data").is_dir():
-            return c
-    raise RuntimeError(
-        f"reference data not found (looked in {', '.join(map(str, cands))}); "
-        "set OCTOPACK_SHARED_DIR to the folder holding data/humanevalpack"
-    )
+    if env:
+        return Path(env) / "data" / "humanevalpack"
+    from octopack_spark.data import humanevalpack_dir as bundled
+
+    return bundled()
 
 
 @pytest.fixture(scope="session")
 def humanevalpack_dir() -> Path:
-    return shared_dir() / "data" / "humanevalpack"
+    return humanevalpack_path()
 
 
 def free_port() -> int:

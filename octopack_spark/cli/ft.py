@@ -25,7 +25,8 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="when the tokenizer cannot be loaded: none = stop with an error; chars = approximate "
                         "tokens as ceil(chars / ft.tokens.chars_per_token)")
     p.add_argument("--humanevalpack", metavar="DIR_OR_NAME",
-                   help="HumanEvalPack for decontamination: a dir with python.jsonl, js.jsonl, ... or an HF name")
+                   help="HumanEvalPack for decontamination: 'bundled' (default, the copy shipped with the package), "
+                        "a dir with python.jsonl, js.jsonl, ... or an HF name (bigcode/humanevalpack)")
     p.add_argument("--disable", action="append", default=[], metavar="RULE",
                    help="switch a rule or step off (repeatable), e.g. --disable near_dup; see --list-rules")
     p.add_argument("--list-rules", action="store_true", help="print every rule in pipeline order and exit")

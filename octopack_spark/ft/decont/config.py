@@ -15,9 +15,10 @@ Field_ = Literal["prompt", "canonical_solution", "buggy_solution", "test", "decl
 class DecontConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    # A directory holding {python,js,java,go,cpp,rust}.jsonl, or an HF dataset name
+    # "bundled" (the copy shipped in octopack_spark/data/humanevalpack, MIT, checked against its SHA256SUMS),
+    # a directory holding {python,js,java,go,cpp,rust}.jsonl, or an HF dataset name
     # ("bigcode/humanevalpack", one config per language, split "test").
-    source: str = "bigcode/humanevalpack"
+    source: str = "bundled"
     languages: list[str] = Field(default_factory=lambda: list(HEP_LANGUAGES))
     fields: list[Field_] = Field(default_factory=lambda: ["prompt", "canonical_solution", "buggy_solution", "test"])
     # Row columns searched.
