@@ -1,7 +1,7 @@
 """Scale benchmark: the data side end to end on real repositories, with default settings.
 
     .venv/bin/python benchmarks/scale_bench.py --corpus DIR [--sizes 0.01,0.1,1] [--out DIR]
-        [--cores-check NAME] [--big-tree] [--clone-cache]
+        [--cores-check NAME] [--big-tree] [--clone-cache [--clone-cache-repos A,B,C]]
 
 DIR holds one Git repository per sub-directory (bare mirrors or clones; e.g. `git clone --mirror` of
 the repositories listed in docs/scale.md). For each size (a share of every repository's non-merge
@@ -18,8 +18,8 @@ and prints for each: wall time, rows/s, input and output bytes, and the peak RSS
 tree (driver JVM + Python driver + Python workers, sampled every 0.2 s). Side by side, in the same run:
 `git log -p --no-merges` over the same commits (one core; through `git diff-tree --stdin -p`, which
 is what `git log -p` runs, restarted past commits whose blobs are missing — plain `git log -p` dies on
-them), and the ratio of commits/s per core. `--cores-check NAME` mines repository NAME on local[1] and
-local[2] and compares wall time and rows; `--big-tree` mines a generated repository with a 50,000-file
+them), and the ratio of commits/s per core. `--cores-check NAME` mines repository NAME pinned to one CPU
+(taskset, local[1]) and on two (local[2]) and compares wall time and rows; `--big-tree` mines a generated repository with a 50,000-file
 tree and a small one with the same changes; `--clone-cache` serves three repositories over git://
 on 127.0.0.1 and mines them twice (clone, then fetch only).
 """
@@ -311,13 +311,16 @@ def rows_digest(mine_out: str) -> tuple[int, str]:
 
 
 def cores_check(name: str, git_dir: str, out: str, logs: str) -> None:
-    print(f"\n== cores check: {name} on local[1] vs local[2]")
+    # "1 core" is the whole process tree pinned to one CPU (taskset), not only local[1]: the git
+    # processes each task starts would otherwise run on the second core.
+    print(f"\n== cores check: {name} pinned to 1 CPU (taskset -c 0, local[1]) vs 2 CPUs (local[2])")
     res = {}
     for n in (1, 2):
         o = os.path.join(out, f"cores-{n}")
         shutil.rmtree(o, ignore_errors=True)
-        r = run_measured(octopack("mine", "--repo", git_dir, "--output", o, "--allowed-root", "/", "--master",
-                                  f"local[{n}]"), None, os.path.join(logs, f"cores-{n}.log"))
+        pin = ["taskset", "-c", "0"] if n == 1 else []
+        r = run_measured(pin + octopack("mine", "--repo", git_dir, "--output", o, "--allowed-root", "/", "--master",
+                                        f"local[{n}]"), None, os.path.join(logs, f"cores-{n}.log"))
         rows, digest = rows_digest(o) if r["rc"] == 0 else (0, "")
         res[n] = (r["wall"], rows, digest)
         print(f"  local[{n}]: rc={r['rc']} wall {r['wall']:.1f} s, rows {rows:,}, digest {digest[:16]}, "
@@ -369,9 +372,12 @@ def big_tree_check(out: str) -> None:
     print(f"  per-commit cost ratio (50,000 / 50 files) = {res[50_000] / res[50]:.2f}")
 
 
-def clone_cache_check(repos: list[tuple[str, str]], out: str, logs: str) -> None:
-    """Mine three repositories over git:// twice: the first run clones, the rerun only fetches."""
-    small = sorted(repos, key=lambda r: dir_bytes(r[1]))[:3]
+def clone_cache_check(repos: list[tuple[str, str]], out: str, logs: str, names: str = "") -> None:
+    """Mine repositories over git:// twice: the first run clones, the rerun only fetches. `names`:
+    comma-separated corpus names (complete repositories: a partial one cannot be served); default the
+    three smallest."""
+    wanted = [n for n in names.split(",") if n]
+    small = [r for r in repos if r[0] in wanted] if wanted else sorted(repos, key=lambda r: dir_bytes(r[1]))[:3]
     base = tempfile.mkdtemp(prefix="octopack-daemon-")
     for name, gd in small:
         os.symlink(os.path.abspath(gd), os.path.join(base, name + ".git"))
@@ -411,6 +417,8 @@ def main() -> int:
     ap.add_argument("--cores-check", metavar="NAME", help="repository for the 1-core vs 2-core check")
     ap.add_argument("--big-tree", action="store_true")
     ap.add_argument("--clone-cache", action="store_true")
+    ap.add_argument("--clone-cache-repos", default="", metavar="A,B,C",
+                    help="corpus repositories for --clone-cache (default: the three smallest)")
     ap.add_argument("--skip-sizes", action="store_true", help="only the extra checks")
     ap.add_argument("--downstream-sizes", default=None,
                     help="sizes at which ft, sql and the loader run after mine (default: all sizes)")
@@ -449,7 +457,7 @@ def main() -> int:
     if args.big_tree:
         big_tree_check(args.out)
     if args.clone_cache:
-        clone_cache_check(repos, args.out, logs)
+        clone_cache_check(repos, args.out, logs, args.clone_cache_repos)
     return 0
 
 
