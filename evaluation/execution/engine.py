@@ -1,8 +1,8 @@
 """Scheduling: validate requests, give each a timeout, cut them into per-language chunks and run the chunks on
 a thread pool (the work happens in sandboxed child processes, so threads are enough to use every core).
 
-Nothing is kept between calls except what lives in the cache dir, so ``run_requests`` can be called from a
-Spark task as well as from the driver.
+Nothing is kept between calls except what lives in the cache dir, so it can be called from a Spark task as
+well as from the driver. ``api.execute`` adds the timeouts from reference.py's measured runtimes.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from evaluation.data import language_of_task
-from evaluation.execution import api, assemble, sandbox
+from evaluation.execution import assemble, sandbox
+from evaluation.execution import contract
 from evaluation.execution.runners import RUNNERS
 from evaluation.execution.runners.base import Context, Sample
 from evaluation.execution.toolchains import Toolchains
@@ -35,25 +36,25 @@ _slot_counter = itertools.count()
 _slot_lock = threading.Lock()
 
 
-def builder_uid(config: api.ExecConfig) -> int:
+def builder_uid(config: contract.ExecConfig) -> int:
     return config.uid_base
 
 
-def _next_slot_uid(config: api.ExecConfig) -> int:
+def _next_slot_uid(config: contract.ExecConfig) -> int:
     with _slot_lock:
         slot = next(_slot_counter) % _SLOTS_PER_PROCESS
     return config.uid_base + 1 + (os.getpid() % 1000) * _SLOTS_PER_PROCESS + slot
 
 
-def validate(requests: Sequence[api.ExecRequest], problems: Mapping[str, Mapping]) -> None:
+def validate(requests: Sequence[contract.ExecRequest], problems: Mapping[str, Mapping]) -> None:
     for i, r in enumerate(requests):
         where = f"request {i} ({getattr(r, 'task_id', '?')}, sample {getattr(r, 'sample_id', '?')})"
-        if not isinstance(r, api.ExecRequest):
+        if not isinstance(r, contract.ExecRequest):
             raise ValueError(f"{where}: not an ExecRequest but {type(r).__name__}")
-        if r.language not in api.LANGUAGES:
-            raise ValueError(f"{where}: unknown language {r.language!r}; expected one of {api.LANGUAGES}")
-        if r.layout not in api.LAYOUTS:
-            raise ValueError(f"{where}: unknown layout {r.layout!r}; expected one of {api.LAYOUTS}")
+        if r.language not in contract.LANGUAGES:
+            raise ValueError(f"{where}: unknown language {r.language!r}; expected one of {contract.LANGUAGES}")
+        if r.layout not in contract.LAYOUTS:
+            raise ValueError(f"{where}: unknown layout {r.layout!r}; expected one of {contract.LAYOUTS}")
         if r.task_id not in problems:
             raise ValueError(f"{where}: task_id {r.task_id!r} is not in problems")
         if language_of_task(r.task_id) != r.language:
@@ -62,7 +63,7 @@ def validate(requests: Sequence[api.ExecRequest], problems: Mapping[str, Mapping
             raise ValueError(f"{where}: program must be a str, got {type(r.program).__name__}")
 
 
-def timeout_for(task_id: str, config: api.ExecConfig, runtimes: Mapping[str, float]) -> float:
+def timeout_for(task_id: str, config: contract.ExecConfig, runtimes: Mapping[str, float]) -> float:
     ref = runtimes.get(task_id)
     if ref is None:
         return config.default_timeout_s
@@ -70,26 +71,7 @@ def timeout_for(task_id: str, config: api.ExecConfig, runtimes: Mapping[str, flo
     return round(min(t, config.timeout_cap_s), 3)
 
 
-def run_requests(requests: list[api.ExecRequest], problems: Mapping[str, Mapping],
-                 config: api.ExecConfig) -> list[api.ExecResult]:
-    validate(requests, problems)
-    if not requests:
-        return []
-    tools, helper = prepare_environment(config, {r.language for r in requests})
-    runtimes: dict[str, float] = dict(config.reference_runtimes_s)
-    if config.measure_reference:
-        from evaluation.execution.reference import reference_runtimes
-
-        for lang in sorted({r.language for r in requests}):
-            tasks = sorted({r.task_id for r in requests if r.language == lang and r.task_id not in runtimes})
-            if tasks:
-                runtimes.update(reference_runtimes({t: problems[t] for t in tasks}, lang, config,
-                                                   _tools=tools, _helper=helper))
-    timeouts = [timeout_for(r.task_id, config, runtimes) for r in requests]
-    return run_with_timeouts(requests, problems, config, timeouts, tools=tools, helper=helper)
-
-
-def prepare_environment(config: api.ExecConfig, languages) -> tuple[Toolchains, Path]:
+def prepare_environment(config: contract.ExecConfig, languages) -> tuple[Toolchains, Path]:
     mode = sandbox.check_privileges(config.unsandboxed)
     if mode == sandbox.MODE_UNSANDBOXED:
         # On every run, not once per process: nobody should mistake these results for sandboxed ones.
@@ -103,13 +85,13 @@ def prepare_environment(config: api.ExecConfig, languages) -> tuple[Toolchains, 
     return tools, helper
 
 
-def sandbox_mode(config: api.ExecConfig) -> str:
+def sandbox_mode(config: contract.ExecConfig) -> str:
     return sandbox.check_privileges(config.unsandboxed)
 
 
-def run_with_timeouts(requests: Sequence[api.ExecRequest], problems: Mapping[str, Mapping],
-                      config: api.ExecConfig, timeouts: Sequence[float], *,
-                      tools: Optional[Toolchains] = None, helper: Optional[Path] = None) -> list[api.ExecResult]:
+def run_with_timeouts(requests: Sequence[contract.ExecRequest], problems: Mapping[str, Mapping],
+                      config: contract.ExecConfig, timeouts: Sequence[float], *,
+                      tools: Optional[Toolchains] = None, helper: Optional[Path] = None) -> list[contract.ExecResult]:
     """Execute with explicit per-request run timeouts (no reference measurement)."""
     if tools is None or helper is None:
         tools, helper = prepare_environment(config, {r.language for r in requests})
@@ -117,7 +99,7 @@ def run_with_timeouts(requests: Sequence[api.ExecRequest], problems: Mapping[str
     workers = config.resolved_workers()
     samples = [_sample(i, r, problems[r.task_id], timeouts[i]) for i, r in enumerate(requests)]
     chunks = make_chunks(samples, workers, config.batch_size)
-    results: list[Optional[api.ExecResult]] = [None] * len(samples)
+    results: list[Optional[contract.ExecResult]] = [None] * len(samples)
     root = Path(tempfile.mkdtemp(prefix="octopack-exec-", dir=config.work_root))
     os.chmod(root, 0o755)
     local = threading.local()
@@ -148,7 +130,7 @@ def run_with_timeouts(requests: Sequence[api.ExecRequest], problems: Mapping[str
     return results  # type: ignore[return-value]
 
 
-def _sample(index: int, request: api.ExecRequest, problem: Mapping, timeout_s: float) -> Sample:
+def _sample(index: int, request: contract.ExecRequest, problem: Mapping, timeout_s: float) -> Sample:
     # A fresh token per sample and call: the completion marker cannot be known when the program is written.
     token = secrets.token_hex(16)
     source = assemble.assemble(request.language, request.program, problem, done_token=token)

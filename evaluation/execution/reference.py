@@ -20,7 +20,7 @@ import platform
 from pathlib import Path
 from typing import Mapping, Optional
 
-from evaluation.execution import api
+from evaluation.execution import contract, engine
 from evaluation.execution.assemble import program_for
 
 ENGINE_VERSION = "1"
@@ -62,11 +62,9 @@ def _save(cache_dir: Path, language: str, new_entries: dict) -> None:
     os.replace(tmp, f)
 
 
-def reference_runtimes(problems: Mapping[str, Mapping], language: str, config: api.ExecConfig,
+def reference_runtimes(problems: Mapping[str, Mapping], language: str, config: contract.ExecConfig,
                        _tools=None, _helper=None) -> dict[str, float]:
     """task_id -> seconds for the given problems of one language, measuring what the cache lacks."""
-    from evaluation.execution.engine import run_with_timeouts
-
     cache_dir = config.resolved_cache_dir()
     entries = load(cache_dir, language)["entries"]
     out: dict[str, float] = {}
@@ -85,10 +83,10 @@ def reference_runtimes(problems: Mapping[str, Mapping], language: str, config: a
     for attempt in range(1, MEASURE_ATTEMPTS + 1):
         if not pending:
             break
-        reqs = [api.ExecRequest(language=language, task_id=t, program=program_for(row), sample_id=attempt)
+        reqs = [contract.ExecRequest(language=language, task_id=t, program=program_for(row), sample_id=attempt)
                 for t, row in pending.items()]
         timeout = min(MEASURE_TIMEOUT_S, config.timeout_cap_s)
-        results = run_with_timeouts(reqs, pending, config, [timeout] * len(reqs), tools=_tools, helper=_helper)
+        results = engine.run_with_timeouts(reqs, pending, config, [timeout] * len(reqs), tools=_tools, helper=_helper)
         for r in results:
             if r.passed:
                 measured[r.task_id] = {"key": row_key(pending[r.task_id]), "runtime_s": r.duration_s,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from evaluation.execution import api, assemble, sandbox
+from evaluation.execution import assemble, contract, sandbox
 from evaluation.execution import classify
 from evaluation.execution.classify import classify_compile, classify_run
 from evaluation.execution.toolchains import Toolchains
@@ -22,11 +22,11 @@ from evaluation.execution.toolchains import Toolchains
 @dataclass
 class Sample:
     index: int                      # position in the request list
-    request: api.ExecRequest
+    request: contract.ExecRequest
     problem: Mapping
     source: str                     # assembled file contents
     timeout_s: float
-    result: Optional[api.ExecResult] = None   # set when the sample is decided before running (compile error)
+    result: Optional[contract.ExecResult] = None   # set when the sample is decided before running (compile error)
     artifacts: list[tuple[Path, str]] = field(default_factory=list)  # (file in build dir, name in run dir)
     cmd: list[str] = field(default_factory=list)
     compile_s: float = 0.0
@@ -36,7 +36,7 @@ class Sample:
 
 @dataclass
 class Context:
-    config: api.ExecConfig
+    config: contract.ExecConfig
     tools: Toolchains
     helper: Path
     run_uid: int
@@ -110,7 +110,7 @@ class Runner:
         return True
 
     # -------------------------------------------------------------- run step
-    def run(self, sample: Sample, ctx: Context, run_no: int) -> api.ExecResult:
+    def run(self, sample: Sample, ctx: Context, run_no: int) -> contract.ExecResult:
         cfg = ctx.config
         workdir = ctx.new_dir(f"run-{run_no}", ctx.run_uid)
         for src, name in sample.artifacts:
@@ -133,14 +133,14 @@ class Runner:
         status, detail = classify_run(self.language, out, timeout_s=sample.timeout_s,
                                       max_output_bytes=cfg.max_output_bytes, detail_chars=cfg.detail_chars,
                                       js_output_is_failure=cfg.js_output_is_failure)
-        if status == api.STATUS_PASSED and sample.done_token and not assemble.completed(out.completion,
+        if status == contract.STATUS_PASSED and sample.done_token and not assemble.completed(out.completion,
                                                                                           sample.done_token):
-            status = api.STATUS_EXITED_EARLY
+            status = contract.STATUS_EXITED_EARLY
             detail = ("exit code 0, but the test code did not run to its end (no completion marker): the "
                       "program exited before or during the tests; " + classify.tail(
                           (out.stderr + "\n" + out.stdout).strip(), cfg.detail_chars - 200))
         status, detail = self.adjust(sample, out, status, detail)
-        if out.pids_refused and not status == api.STATUS_PASSED:
+        if out.pids_refused and not status == contract.STATUS_PASSED:
             detail = classify.tail(detail, cfg.detail_chars - 120) + (
                 f"\n[sandbox: the sample's process limit ({cfg.max_processes} processes/threads for its whole "
                 f"tree, pids cgroup) refused {out.pids_refused} forks]")
@@ -153,8 +153,8 @@ class Runner:
         return status, detail
 
 
-def make_result(sample: Sample, status: str, detail: str, duration_s: float) -> api.ExecResult:
+def make_result(sample: Sample, status: str, detail: str, duration_s: float) -> contract.ExecResult:
     r = sample.request
-    return api.ExecResult(task_id=r.task_id, sample_id=r.sample_id, language=r.language, status=status,
-                          passed=status == api.STATUS_PASSED, duration_s=round(duration_s, 4), detail=detail,
+    return contract.ExecResult(task_id=r.task_id, sample_id=r.sample_id, language=r.language, status=status,
+                          passed=status == contract.STATUS_PASSED, duration_s=round(duration_s, 4), detail=detail,
                           timeout_s=sample.timeout_s, compile_s=round(sample.compile_s, 4))

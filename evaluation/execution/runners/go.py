@@ -21,7 +21,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-from evaluation.execution import api, sandbox
+from evaluation.execution import contract, sandbox
 from evaluation.execution.assemble import GO_CHECK_TEST
 from evaluation.execution.runners.base import Context, Runner, Sample
 from evaluation.execution.sandbox import SandboxError
@@ -202,6 +202,6 @@ class GoRunner(Runner):
         return merged
 
     def adjust(self, sample: Sample, out, status: str, detail: str) -> tuple[str, str]:
-        if status == api.STATUS_PASSED and "no tests to run" in out.stdout + out.stderr:
-            return api.STATUS_WRONG_ANSWER, "no test ran: " + clean(out.stdout[-500:])
+        if status == contract.STATUS_PASSED and "no tests to run" in out.stdout + out.stderr:
+            return contract.STATUS_WRONG_ANSWER, "no test ran: " + clean(out.stdout[-500:])
         return status, clean(detail)

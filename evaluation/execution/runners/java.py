@@ -8,7 +8,6 @@ any file fails)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 

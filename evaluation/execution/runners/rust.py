@@ -12,11 +12,10 @@ test ran counts as a failure (a sample cannot pass by configuring its tests away
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
-from evaluation.execution import api, sandbox
+from evaluation.execution import contract, sandbox
 from evaluation.execution.assemble import rust_check_path
 from evaluation.execution.runners.base import Context, Runner, Sample
 
@@ -125,6 +124,6 @@ class RustRunner(Runner):
                 s.cmd = ["./main", *_filter(s, "")]
 
     def adjust(self, sample: Sample, out, status: str, detail: str) -> tuple[str, str]:
-        if status == api.STATUS_PASSED and not re.search(r"test result: ok\. [1-9]\d* passed", out.stdout):
-            return api.STATUS_WRONG_ANSWER, "no test ran: " + out.stdout[-500:]
+        if status == contract.STATUS_PASSED and not re.search(r"test result: ok\. [1-9]\d* passed", out.stdout):
+            return contract.STATUS_WRONG_ANSWER, "no test ran: " + out.stdout[-500:]
         return status, detail
