@@ -13,7 +13,7 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from evaluation.data import LANGUAGES
+from octopack_spark.humanevalpack import LANGUAGES
 
 __all__ = [
     "LANGUAGES", "LAYOUTS", "STATUSES", "STATUS_PASSED", "STATUS_COMPILE_ERROR", "STATUS_WRONG_ANSWER",

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-HEP_LANGUAGES = ("python", "js", "java", "go", "cpp", "rust")
+from octopack_spark.humanevalpack import LANGUAGES
+
 HEP_FIELDS = ("prompt", "canonical_solution", "buggy_solution", "test", "declaration", "example_test")
 
 Field_ = Literal["prompt", "canonical_solution", "buggy_solution", "test", "declaration", "example_test"]
@@ -19,7 +20,7 @@ class DecontConfig(BaseModel):
     # a directory holding {python,js,java,go,cpp,rust}.jsonl, or an HF dataset name
     # ("bigcode/humanevalpack", one config per language, split "test").
     source: str = "bundled"
-    languages: list[str] = Field(default_factory=lambda: list(HEP_LANGUAGES))
+    languages: list[str] = Field(default_factory=lambda: list(LANGUAGES))
     fields: list[Field_] = Field(default_factory=lambda: ["prompt", "canonical_solution", "buggy_solution", "test"])
     # Row columns searched.
     columns: list[str] = Field(default_factory=lambda: ["old_contents", "new_contents"])
@@ -44,7 +45,7 @@ class DecontConfig(BaseModel):
     @field_validator("languages")
     @classmethod
     def _langs(cls, v: list[str]) -> list[str]:
-        bad = [x for x in v if x not in HEP_LANGUAGES]
+        bad = [x for x in v if x not in LANGUAGES]
         if bad or not v:
-            raise ValueError(f"decont.languages must be a non-empty subset of {list(HEP_LANGUAGES)}; got {v}")
+            raise ValueError(f"decont.languages must be a non-empty subset of {list(LANGUAGES)}; got {v}")
         return v

@@ -29,6 +29,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 import numpy as np
 
 from octopack_spark.ft.decont.config import DecontConfig
+from octopack_spark.humanevalpack import load_humanevalpack
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
@@ -188,6 +189,4 @@ def build_index(problems: Mapping[str, Iterable[Mapping]], cfg: DecontConfig) ->
 
 def load_index(cfg: DecontConfig) -> DecontIndex:
     """Build the index from cfg.source (a local folder of <lang>.jsonl, or an HF dataset name)."""
-    from evaluation.data import load_humanevalpack
-
     return build_index(load_humanevalpack(cfg.languages, cfg.source), cfg)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from evaluation.data import load_humanevalpack
+from octopack_spark.humanevalpack import load_humanevalpack
 from octopack_spark.ft.decont.config import DecontConfig
 from octopack_spark.ft.decont.index import build_index, ngram_hashes, normalize_ws
 
