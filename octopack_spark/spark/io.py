@@ -2,7 +2,7 @@
 
 Read: the files a dataset's manifest lists (never a directory glob), so a reader never picks up
 files of a run that has not committed. Write: Spark writes into `_staging/<unit>/<table>`, then
-`publish` moves the files into place and the caller writes the manifest last.
+`storage.publish.publish` moves the files into place and the caller writes the manifest last.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 from octopack_spark.storage.fs import Storage, join, to_s3a
 from octopack_spark.storage.manifest import read_manifest, table_file_uris
-from octopack_spark.storage.publish import PublishedFile, publish, staging_uri
+from octopack_spark.storage.publish import staging_uri
 
 
 def read_table(spark, storage: Storage, root: str, table: str, schema_ddl: Optional[str] = None):
@@ -38,9 +38,3 @@ def stage_table(df, root: str, unit: str, table: str, partition_by: Sequence[str
     writer.parquet(to_s3a(staged))
     return staged
 
-
-def publish_tables(
-    storage: Storage, root: str, unit: str, staged: dict[str, str], extra: Optional[dict] = None
-) -> dict[str, list[PublishedFile]]:
-    """Move staged tables ({table: staged_uri}) into `root/<table>/` as one crash-safe unit."""
-    return publish(storage, root, unit, {t: (uri, t) for t, uri in staged.items()}, extra=extra)

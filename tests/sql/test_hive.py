@@ -56,13 +56,14 @@ def test_split_partitioned_path():
 def test_spark_written_partitions_read_back_exactly(spark, tmp_path, storage):
     """Spark itself writes the partitions (through the jobs' staging + publish path); every reader
     returns the original names, including null."""
-    from octopack_spark.spark.io import publish_tables, stage_table
+    from octopack_spark.spark.io import stage_table
+    from octopack_spark.storage.publish import publish
 
     root = str(tmp_path / "ds")
     values = SPECIAL + [None]
     df = spark.createDataFrame([(i, v, v) for i, v in enumerate(values)], "id int, orig string, lang string")
     staged = stage_table(df.coalesce(1), root, "u000", "commits", partition_by=["lang"])
-    published = publish_tables(storage, root, "u000", {"commits": staged})
+    published = publish(storage, root, "u000", {"commits": (staged, "commits")})
     files = [p.path for p in published["commits"]]
     dirs = {f.split("/")[1] for f in files}
     # our escaping helper names exactly the folders Spark created
