@@ -170,9 +170,11 @@ def read_yaml_mapping(
     what: str = "config",
     search_dir: Optional[Path] = None,
     error: type[Exception] = ConfigError,
+    not_mapping: Optional[str] = None,
 ) -> dict[str, Any]:
-    """A YAML file that must hold a mapping. A bare name ("tiny-cpu") is looked up as
-    `<search_dir>/<name>.yaml`, so shipped configs can be named without their path."""
+    """A YAML file that must hold a mapping (the one YAML loader of config-like files). A bare name
+    ("tiny-cpu") is looked up as `<search_dir>/<name>.yaml`, so shipped configs can be named without their
+    path. `not_mapping`: what the error says when the file holds something else ("must map ... to ...")."""
     p = Path(path)
     if not p.is_file() and search_dir is not None:
         for cand in (search_dir / p.name, search_dir / f"{p.name}.yaml"):
@@ -189,7 +191,7 @@ def read_yaml_mapping(
     except yaml.YAMLError as e:
         raise error(f"{what} file {p} is not valid YAML: {e}") from e
     if not isinstance(raw, dict):
-        raise error(f"{what} file {p} must hold a mapping of sections, got {type(raw).__name__}")
+        raise error(f"{what} file {p} {not_mapping or 'must hold a mapping of sections'}, got {type(raw).__name__}")
     return raw
 
 

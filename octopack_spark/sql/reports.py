@@ -168,17 +168,11 @@ def load_reports(path: Optional[str] = None, allow_shadow: bool = False) -> dict
     someone else's SQL."""
     reports = {n: _from_spec(n, s, "built-in reports") for n, s in BUILTIN_REPORTS.items()}
     if path:
-        import yaml
+        from octopack_spark.config import read_yaml_mapping
 
         p = Path(path)
-        if not p.is_file():
-            raise ReportError(f"reports file not found: {p}")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            raise ReportError(f"reports file {p} is not valid YAML: {e}") from None
-        if not isinstance(data, dict):
-            raise ReportError(f"reports file {p} must map report names to {{description, sql, params}}")
+        data = read_yaml_mapping(p, "reports", error=ReportError,
+                                 not_mapping="must map report names to {description, sql, params}")
         shadowing = sorted(str(n) for n in data if str(n) in BUILTIN_REPORTS)
         if shadowing and not allow_shadow:
             raise ReportError(f"reports file {p} redefines built-in report(s) {', '.join(shadowing)}; rename them, "
