@@ -80,7 +80,7 @@ class FtRow:
     def from_columns(cls, columns: Mapping[str, list]) -> list["FtRow"]:
         """Rows from column lists (Arrow `column.to_pylist()`): cheaper than one dict per row."""
         n = len(next(iter(columns.values()))) if columns else 0
-        names = [k for k in _FIELDS if k in columns]
+        names = [k for k in ROW_FIELDS if k in columns]
         subjects: dict = {}
         return [cls.from_mapping({k: columns[k][i] for k in names}, subjects) for i in range(n)]
 
@@ -109,6 +109,7 @@ class FtRow:
         return (self.new_file or "").rsplit("/", 1)[-1]
 
 
-_FIELDS = ("row_id", "commit", "repo", "repos", "change_type", "subject", "message", "old_file", "new_file",
+# The input columns an FtRow reads (everything else of a batch is never converted to Python).
+ROW_FIELDS = ("row_id", "commit", "repo", "repos", "change_type", "subject", "message", "old_file", "new_file",
            "old_contents", "new_contents", "old_chars", "new_chars", "same_contents", "lang", "license", "skip_reason", "commit_files", "repo_langs",
            "inplace_files", "n_tokens", "nl_lang", "nl_score", "message_nl_lang", "message_nl_score")

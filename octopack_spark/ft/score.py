@@ -20,7 +20,7 @@ from octopack_spark.ft.config import FtConfig
 from octopack_spark.ft.context import add_context
 from octopack_spark.ft.filters.pipeline import active_rules, reason_order
 from octopack_spark.ft.langid import detect
-from octopack_spark.ft.row import FtRow, bump_draw
+from octopack_spark.ft.row import ROW_FIELDS, FtRow, bump_draw
 from octopack_spark.ft.tables import CONTEXT_FIELDS, FEATURE_COLUMNS, SCORE_FIELDS
 from octopack_spark.ft.tokens import (
     TokenCounter,
@@ -85,7 +85,8 @@ class Scorer:
         fc = self.cfg.filters
         t0 = time.perf_counter()
         names = batch.schema.names
-        columns = {n: batch.column(i).to_pylist() for i, n in enumerate(names) if n not in _NOT_CONVERTED}
+        columns = {n: batch.column(i).to_pylist() for i, n in enumerate(names)
+                   if n in ROW_FIELDS and n not in _NOT_CONVERTED}  # only what the rules read
         columns.update(content_sizes(batch))
         rows = FtRow.from_columns(columns)
         self.seconds["prepare"] += time.perf_counter() - t0
