@@ -119,7 +119,7 @@ def measure_peak(preset: dict, extra: list[str], trials: int) -> tuple[float, st
     import torch
 
     from training.config import load_train_config
-    from training.metrics import _measure_cuda, gpu_peak, measure_cpu_peak
+    from training.metrics import measure_cuda, gpu_peak, measure_cpu_peak
 
     cfg = load_train_config(preset["config"], sets=preset["sets"] + extra)
     if torch.cuda.is_available():
@@ -127,7 +127,7 @@ def measure_peak(preset: dict, extra: list[str], trials: int) -> tuple[float, st
         p = gpu_peak(name, cfg.train.precision)
         if p:
             return p, f"table: {name} {cfg.train.precision}"
-        return _measure_cuda(cfg.train.precision), f"measured: 8192x8192 {cfg.train.precision} GEMM on {name}"
+        return measure_cuda(cfg.train.precision), f"measured: 8192x8192 {cfg.train.precision} GEMM on {name}"
     threads = max(1, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1) // preset["nproc"])
     torch.set_num_threads(threads)
     return measure_cpu_peak(cfg.model.config.get("hidden_size", 64), cfg.train.precision, trials=trials,

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 def _spawn(cfg, args, launcher: str) -> int:
     import yaml
 
-    from training.env import _cuda_visible, _free_port
+    from training.env import cuda_visible, free_port
     from training.launch import child_env, launcher_command
 
     if not cfg.output:
@@ -96,8 +96,8 @@ def _spawn(cfg, args, launcher: str) -> int:
     path = os.path.join(cfg.output, "launch_config.yaml")
     with open(path, "w") as f:
         yaml.safe_dump(d, f, sort_keys=False)
-    on_gpu = _cuda_visible()
-    port = args.master_port or _free_port()
+    on_gpu = cuda_visible()
+    port = args.master_port or free_port()
     cmd = launcher_command(launcher, args.nproc, ["--config", path, "--launcher", "none"], hostfile=args.hostfile,
                            nnodes=args.nnodes, node_rank=args.node_rank, master_addr=args.master_addr,
                            master_port=port)

@@ -37,7 +37,7 @@ def prepare_process_env(cpu: bool | None = None) -> dict[str, str]:
             set_now[k] = v
 
     if cpu is None:
-        cpu = not _cuda_visible()
+        cpu = not cuda_visible()
     if cpu:
         default("DS_ACCELERATOR", "cpu")
     d = extensions_dir()
@@ -49,11 +49,11 @@ def prepare_process_env(cpu: bool | None = None) -> dict[str, str]:
         default("WORLD_SIZE", "1")
         default("LOCAL_WORLD_SIZE", "1")
         default("MASTER_ADDR", "127.0.0.1")
-        default("MASTER_PORT", str(_free_port()))
+        default("MASTER_PORT", str(free_port()))
     return set_now
 
 
-def _cuda_visible() -> bool:
+def cuda_visible() -> bool:
     if os.environ.get("DS_ACCELERATOR"):
         return os.environ["DS_ACCELERATOR"] == "cuda"
     try:
@@ -64,7 +64,7 @@ def _cuda_visible() -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as s:

@@ -89,11 +89,11 @@ def resolve_peak(configured: Optional[float], device_type: str, device_name: str
         p = gpu_peak(device_name, precision)
         if p:
             return p, f"table:{device_name}"
-        return _measure_cuda(precision), "measured"  # unknown GPU: a measurement beats no figure
+        return measure_cuda(precision), "measured"  # unknown GPU: a measurement beats no figure
     return measure_cpu_peak(d_model, precision), "measured"
 
 
-def _measure_cuda(precision: str) -> float:
+def measure_cuda(precision: str) -> float:
     import torch
 
     n = 8192

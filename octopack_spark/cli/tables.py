@@ -47,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
     infos = describe(catalog, storage, args.tables or None, with_columns=not args.no_columns, check=args.verify)
     text = render_json(infos) if args.format == "json" else render_text(catalog, infos, not args.no_columns)
     if args.output:
-        from octopack_spark.sql.output import _open_output
+        from octopack_spark.sql.output import open_output
 
-        with _open_output(args.output, storage) as sink:
+        with open_output(args.output, storage) as sink:
             sink.write(text.encode("utf-8"))
     else:
         sys.stdout.write(text)

@@ -164,7 +164,7 @@ def write_result(result: QueryResult, fmt: str, output: Optional[str] = None,
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
-            with _open_output(output, storage) as sink:
+            with open_output(output, storage) as sink:
                 sink.write(text.encode("utf-8"))
         return n
     if output is None and fmt == "parquet":
@@ -176,7 +176,7 @@ def write_result(result: QueryResult, fmt: str, output: Optional[str] = None,
             n = _write(result, fmt, sink)
             sink.flush()
             return n
-        with _open_output(output, storage) as sink:
+        with open_output(output, storage) as sink:
             return _write(result, fmt, sink)
     finally:
         result.close()
@@ -190,7 +190,7 @@ def _write(result: QueryResult, fmt: str, sink) -> int:
     return write_parquet(result, result.schema, sink)
 
 
-class _open_output:
+class open_output:
     """A binary sink that only appears under its final name once everything was written."""
 
     def __init__(self, output: str, storage: Optional[Storage]):

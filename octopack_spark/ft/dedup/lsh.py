@@ -56,14 +56,14 @@ def resolve_bands_rows(cfg) -> tuple[int, int]:
 
 def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """(n, bands) uint64 keys: rows of equal key in the same band column are LSH candidates."""
-    from octopack_spark.ft.dedup.shingles import _POS_MULT, _mix64
+    from octopack_spark.ft.dedup.shingles import POS_MULT, mix64
 
     n = sigs.shape[0]
     s = sigs[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
     h = np.zeros((n, bands), dtype=np.uint64)
     for i in range(rows):
-        h = h + s[:, :, i] * _POS_MULT[i]
-    return _mix64(h + np.arange(bands, dtype=np.uint64)[None, :])
+        h = h + s[:, :, i] * POS_MULT[i]
+    return mix64(h + np.arange(bands, dtype=np.uint64)[None, :])
 
 
 def clusters_reference(ids: list[str], sigs: np.ndarray, valid: np.ndarray, bands: int, rows: int,

@@ -24,8 +24,8 @@ _DIFF_HEADER = ("diff --git", "index ", "--- ", "+++ ", "@@", "new file mode", "
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 # Position multipliers for the n-gram combination: fixed odd 64-bit constants from a seeded generator.
-_POS_MULT = (np.random.default_rng(0x5EED).integers(1, 2**63, size=64, dtype=np.uint64) * np.uint64(2)
-             + np.uint64(1))
+POS_MULT = (np.random.default_rng(0x5EED).integers(1, 2**63, size=64, dtype=np.uint64) * np.uint64(2)
+            + np.uint64(1))
 
 
 def changed_text(old: Optional[str], new: Optional[str], diff: Optional[str], context_lines: int) -> str:
@@ -67,7 +67,7 @@ def token_hashes(text: str | bytes, lowercase: bool = False) -> np.ndarray:
     return np.fromiter(map(zlib.crc32, tokens(text, lowercase)), dtype=np.uint64)
 
 
-def _mix64(h: np.ndarray) -> np.ndarray:
+def mix64(h: np.ndarray) -> np.ndarray:
     # splitmix64 finaliser: spreads the combined token hashes over all 64 bits.
     h = h ^ (h >> np.uint64(30))
     h = h * np.uint64(0xBF58476D1CE4E5B9)
@@ -78,18 +78,18 @@ def _mix64(h: np.ndarray) -> np.ndarray:
 
 def shingle_hashes(tok: np.ndarray, n: int) -> np.ndarray:
     """64-bit hashes of every window of `n` consecutive token hashes (one window if fewer tokens)."""
-    if n > len(_POS_MULT):
-        raise ValueError(f"n-gram size {n} > {len(_POS_MULT)}")
+    if n > len(POS_MULT):
+        raise ValueError(f"n-gram size {n} > {len(POS_MULT)}")
     m = len(tok)
     if m == 0:
         return np.empty(0, dtype=np.uint64)
     if m < n:
         n = m
     w = m - n + 1
-    h = tok[:w] * _POS_MULT[0]
+    h = tok[:w] * POS_MULT[0]
     for i in range(1, n):
-        h = h + tok[i:i + w] * _POS_MULT[i]
-    return _mix64(h + np.uint64(n))
+        h = h + tok[i:i + w] * POS_MULT[i]
+    return mix64(h + np.uint64(n))
 
 
 def shingle_strings(text: str, n: int, lowercase: bool = False) -> list[bytes]:
