@@ -151,7 +151,9 @@ def build_ft(storage: Storage, root: str, n_commits: int = 60) -> Manifest:
     ft_schema = pa.schema([("row_id", pa.string()), ("lang", pa.string()), ("subject", pa.string()),
                            ("old_contents", pa.string()), ("new_contents", pa.string())])
     m = Manifest(kind="ft")
-    m.tables["scored"] = write_table(storage, root, "scored", scored, scored_schema)
+    from octopack_spark.ft.tables import SCORED_VERSION
+
+    m.tables["scored"] = write_table(storage, root, "scored", scored, scored_schema, schema_version=SCORED_VERSION)
     m.tables["commitpackft"] = write_table(storage, root, "commitpackft", kept, ft_schema, partition_by="lang")
     stats = stats_table()
     m.tables["stats"] = write_table(storage, root, "stats", stats.to_pylist(), stats.schema)
