@@ -14,7 +14,7 @@
 # installed dependencies from the checkout's .venv through a .pth line, so nothing is downloaded twice: when
 # the checkout's .venv is up to date with setup.cfg + constraints, its stamp is carried over and setup.sh only
 # re-links the editable install; otherwise setup.sh's pip step runs (it needs the package index, not the hub).
-# About 3-5 minutes on 2 cores.
+# Measured: 645 s on the shared 2-core machine with another Spark job running (quickstart most of it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC="$PWD"
