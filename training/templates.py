@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import string
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Union
 
 from training.config import Template
 
@@ -88,12 +88,3 @@ class CompiledTemplate:
         if not answer:
             return "empty_answer"
         return prompt, answer
-
-
-def check_columns(tpl: CompiledTemplate, available: list[str], where: str) -> Optional[str]:
-    """A clear message when the data lacks a column the template needs (checked once per file)."""
-    missing = [c for c in tpl.columns if c not in available]
-    if missing:
-        return (f"template '{tpl.name}' needs column(s) {', '.join(missing)} that {where} does not have "
-                f"(columns: {', '.join(available)})")
-    return None

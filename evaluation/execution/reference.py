@@ -18,7 +18,7 @@ import json
 import os
 import platform
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping
 
 from evaluation.execution import contract, engine
 from evaluation.execution.assemble import program_for
@@ -98,7 +98,3 @@ def reference_runtimes(problems: Mapping[str, Mapping], language: str, config: c
                        "note": "canonical solution never passed"}
     _save(cache_dir, language, measured)
     return out
-
-
-def cached_runtimes(cache_dir: Path, language: str) -> dict[str, Optional[float]]:
-    return {t: e.get("runtime_s") for t, e in load(cache_dir, language)["entries"].items()}

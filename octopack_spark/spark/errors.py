@@ -31,10 +31,3 @@ def root_cause(exc: BaseException) -> str:
         if line and not line.startswith(("at ", "File ", "Traceback")):
             return line[:500]
     return type(exc).__name__
-
-
-def job_failed(what: str, exc: BaseException, hint: str = "") -> SparkJobError:
-    msg = f"{what} failed: {root_cause(exc)}"
-    if hint:
-        msg += f" ({hint})"
-    return SparkJobError(msg)

@@ -14,19 +14,6 @@ from octopack_spark.storage.fs import Storage
 from training.data.discover import DataSourceError, Unit
 
 
-def file_columns(storage: Storage, unit: Unit) -> list[str]:
-    """Column names available for a unit: the file's own plus its Hive partition keys."""
-    import pyarrow.parquet as pq
-
-    if unit.file.fmt == "json":
-        cols = read_unit(storage, unit, None).column_names
-    else:
-        fs, p = storage.pyarrow_filesystem(unit.file.uri)
-        with fs.open_input_file(p) as fh:
-            cols = pq.ParquetFile(fh).schema_arrow.names
-    return cols + [k for k, _ in unit.file.partitions if k not in cols]
-
-
 def read_unit(storage: Storage, unit: Unit, columns: Optional[list[str]]) -> pa.Table:
     """The unit's rows in file order; `columns` None = all."""
     import pyarrow.json as pj

@@ -138,7 +138,3 @@ def signatures(texts: Sequence[str | None], *, ngram_size: int, num_perm: int, s
             valid[i] = True
             out[i] = _datasketch_signature(t, ngram_size, lowercase, num_perm, seed)
     return (out, valid, counts) if return_counts else (out, valid)
-
-
-def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean(a == b))
