@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.data import load_language, problems_by_id
 from evaluation.execution import api, assemble, engine
 
 pytestmark = pytest.mark.toolchain
@@ -15,14 +14,6 @@ pytestmark = pytest.mark.toolchain
 # workers=1: every sample of a language lands in one chunk, so Java/Go/Rust build them as one batch.
 CFG = api.ExecConfig(measure_reference=False, workers=1)
 TASK = {"python": "Python/0", "js": "JavaScript/0", "java": "Java/0", "go": "Go/0", "cpp": "CPP/0", "rust": "Rust/0"}
-
-
-@pytest.fixture(scope="module")
-def probs(humanevalpack_dir):
-    out = {}
-    for lang in api.LANGUAGES:
-        out.update(problems_by_id(load_language(lang, humanevalpack_dir)))
-    return out
 
 
 def run(probs, language, programs):

@@ -9,17 +9,8 @@ import random
 
 import pytest
 
-from evaluation.data import load_language, problems_by_id
 from evaluation.execution import api, engine, reference
 from evaluation.execution.assemble import program_for
-
-
-@pytest.fixture(scope="module")
-def probs(humanevalpack_dir):
-    out = {}
-    for lang in api.LANGUAGES:
-        out.update(problems_by_id(load_language(lang, humanevalpack_dir)))
-    return out
 
 
 NO_MEASURE = api.ExecConfig(measure_reference=False, default_timeout_s=10)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.data import load_language, problems_by_id
 from evaluation.execution import api, assemble, cgroup, engine, sandbox
 
 pytestmark = pytest.mark.toolchain
@@ -22,14 +21,6 @@ TASK = {"python": "Python/0", "js": "JavaScript/0", "java": "Java/0", "go": "Go/
 REPO = Path(__file__).resolve().parents[3]
 ROOTLESS = os.geteuid() != 0
 SECRET = "octopack-planted-secret-7c1e"
-
-
-@pytest.fixture(scope="module")
-def probs(humanevalpack_dir):
-    out = {}
-    for lang in api.LANGUAGES:
-        out.update(problems_by_id(load_language(lang, humanevalpack_dir)))
-    return out
 
 
 @pytest.fixture(scope="module")
