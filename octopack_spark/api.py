@@ -207,6 +207,6 @@ def humanevalpack(languages: Union[str, Sequence[str]] = "all", source: Optional
                   ) -> dict[str, list[dict]]:
     """HumanEvalPack rows by language ({"python": [164 rows], ...}): the copy bundled with the package by
     default (checked against its SHA-256 sums), or `source` = a folder of `<lang>.jsonl` or a hub name."""
-    from evaluation.data import load_humanevalpack
+    from octopack_spark.humanevalpack import load_humanevalpack
 
     return load_humanevalpack(languages, source)
