@@ -41,18 +41,24 @@ def test_run_chunk_round_trips_requests(humanevalpack_dir):
         (0, "Python/0", 4, True), (1, "Python/1", 4, True)]
 
 
-@pytest.mark.spark
-def test_execute_on_spark_matches_serial(spark, humanevalpack_dir):
-    from pyspark import cloudpickle
-
-    cloudpickle.register_pickle_by_value(fakes)  # executors need not import the tests package
-    rows = load_language("python", humanevalpack_dir)[:20] + load_language("js", humanevalpack_dir)[:10]
+def canonical_and_buggy(humanevalpack_dir, n_python: int, n_js: int):
+    """The first Python and JS problems, and two requests each: canonical (sample 0) and buggy (sample 1)."""
+    rows = load_language("python", humanevalpack_dir)[:n_python] + load_language("js", humanevalpack_dir)[:n_js]
     problems = {r["task_id"]: r for r in rows}
     reqs = []
     for r in rows:
         lang = "python" if r["task_id"].startswith("Python") else "js"
         reqs.append(ExecRequest(lang, r["task_id"], r["prompt"] + r["canonical_solution"], 0))
         reqs.append(ExecRequest(lang, r["task_id"], r["prompt"] + r["buggy_solution"], 1))
+    return problems, reqs
+
+
+@pytest.mark.spark
+def test_execute_on_spark_matches_serial(spark, humanevalpack_dir):
+    from pyspark import cloudpickle
+
+    cloudpickle.register_pickle_by_value(fakes)  # executors need not import the tests package
+    problems, reqs = canonical_and_buggy(humanevalpack_dir, 20, 10)
     serial = fakes.fake_execute(reqs, problems, ExecConfig())
     dist = execute_on_spark(reqs, problems, ExecConfig(), chunk_size=7, spark=spark, execute_fn=fakes.fake_execute,
                             reference_on_driver=False)
@@ -67,13 +73,7 @@ def test_real_execution_on_spark_matches_local(spark, humanevalpack_dir):
     """The real sandboxed executor inside Spark tasks gives the same verdicts as a local call."""
     from evaluation.execution.api import execute
 
-    rows = load_language("python", humanevalpack_dir)[:12] + load_language("js", humanevalpack_dir)[:12]
-    problems = {r["task_id"]: r for r in rows}
-    reqs = []
-    for r in rows:
-        lang = "python" if r["task_id"].startswith("Python") else "js"
-        reqs.append(ExecRequest(lang, r["task_id"], r["prompt"] + r["canonical_solution"], 0))
-        reqs.append(ExecRequest(lang, r["task_id"], r["prompt"] + r["buggy_solution"], 1))
+    problems, reqs = canonical_and_buggy(humanevalpack_dir, 12, 12)
     cfg = ExecConfig(workers=2)
     local = execute(reqs, problems, cfg)
     dist = execute_on_spark(reqs, problems, ExecConfig(), chunk_size=5, spark=spark)
