@@ -45,7 +45,13 @@ def open_engine(name: str, catalog: Catalog, storage: Storage, cfg: Optional[Pip
 
     own = spark is None
     if own:
+        from pyspark import SparkContext
+
         from octopack_spark.spark.session import get_spark
+
+        # get_spark returns a session that is already running in this process (a notebook's, a test's):
+        # only a session this call started is stopped at the end.
+        own = SparkContext._active_spark_context is None
 
         cfg = cfg or PipelineConfig()
         spark_cfg = cfg.spark.model_copy(update={
