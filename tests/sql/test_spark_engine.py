@@ -123,3 +123,15 @@ def test_large_result_streams_in_batches(engine):
 def test_nested_values(engine):
     got = rows(engine, "SELECT array('a', 'b') AS xs, named_struct('k', 1, 't', 'x') AS st, map('m', 2) AS mp")
     assert got == [{"xs": ["a", "b"], "st": {"k": 1, "t": "x"}, "mp": [("m", 2)]}]
+
+
+def test_run_query_leaves_a_running_session_running(spark, quickstart, storage, tmp_path):
+    """`run_query(engine="spark")` from Python reuses the process's session and must not stop it (it
+    did: a notebook's session, and the test suite's, died after one query)."""
+    from octopack_spark.sql.run import run_query
+
+    out = tmp_path / "n.csv"
+    n = run_query("SELECT count(*) AS n FROM commits", [quickstart], engine="spark", fmt="csv", output=str(out),
+                  storage=storage)
+    assert n == 1 and out.read_text().strip().splitlines()[-1].isdigit()
+    assert spark.range(3).count() == 3  # still usable
