@@ -56,7 +56,7 @@ echo "unprivileged_pass: cache copied in $(( $(date +%s) - t0 )) s"
 rustup_home="${RUSTUP_HOME:-$HOME/.rustup}"; cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 base_prefix="$("$PY" -c 'import sys; print(sys.base_prefix)')"
 export OCTOPACK_UNPRIV_WORK="$work" OCTOPACK_UNPRIV_CACHE="$cache" OCTOPACK_UNPRIV_TOOLS="$base_prefix $rustup_home $cargo_home $repo"
-export OCTOPACK_UNPRIV_UID="$uid" OCTOPACK_UNPRIV_GID="$gid" OCTOPACK_UNPRIV_HOME="$home" OCTOPACK_UNPRIV_PY="$PY"
+export OCTOPACK_UNPRIV_REPO="$repo" OCTOPACK_UNPRIV_UID="$uid" OCTOPACK_UNPRIV_GID="$gid" OCTOPACK_UNPRIV_HOME="$home" OCTOPACK_UNPRIV_PY="$PY"
 export OCTOPACK_UNPRIV_RUSTUP="$rustup_home" OCTOPACK_UNPRIV_CARGO="$cargo_home"
 export OCTOPACK_UNPRIV_SHARED="${OCTOPACK_SHARED_DIR:-}" OCTOPACK_UNPRIV_HEP="${OCTOPACK_HUMANEVALPACK_DIR:-}"
 
@@ -76,6 +76,20 @@ unshare --mount --propagation private bash -euo pipefail -c '
     done
     umount -l "$w/rootfs"
   fi
+  # The checkout under a folder others cannot enter (a CI clone in a `mktemp -d` folder is 0700): each
+  # such ancestor gets a tmpfs over it with only the next path component bound back.
+  dir=""; rest="${OCTOPACK_UNPRIV_REPO#/}"; n=0
+  while [ -n "$rest" ]; do
+    comp="${rest%%/*}"
+    if [ "$rest" = "$comp" ]; then rest=""; else rest="${rest#*/}"; fi
+    parent="${dir:-/}"; dir="$dir/$comp"
+    if [ "$parent" != / ] && [ $(( 0$(stat -c %a "$parent") & 1 )) = 0 ]; then
+      n=$((n + 1)); mkdir -p "$w/ancestor$n"
+      mount --bind "$dir" "$w/ancestor$n"
+      mount -t tmpfs -o mode=0755 tmpfs "$parent"
+      mkdir -p "$dir"; mount --bind "$w/ancestor$n" "$dir"; umount -l "$w/ancestor$n"
+    fi
+  done
   mkdir -p "$OCTOPACK_UNPRIV_CACHE" 2>/dev/null || true
   mount --bind "$w/cache" "$OCTOPACK_UNPRIV_CACHE"
   exec setpriv --reuid="$OCTOPACK_UNPRIV_UID" --regid="$OCTOPACK_UNPRIV_GID" --clear-groups \
