@@ -97,6 +97,8 @@ class MineConfig(_Section):
     commits_per_task: int = Field(default=4000, ge=1)
     # mine exits non-zero when more than this share of the repositories failed entirely.
     max_failed_share: float = Field(default=0.1, ge=0.0, le=1.0)
+    # Over-removal guard: `octopack mine` exits non-zero when every mined row was skipped (no contents).
+    allow_all_skipped: bool = False
     # Rows per Arrow batch handed back to Spark (bounds executor memory with big files).
     arrow_batch_rows: int = Field(default=512, ge=1)
     arrow_batch_bytes: int = Field(default=32 * 1024**2, ge=1024)

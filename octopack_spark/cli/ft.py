@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from octopack_spark.cli.common import add_common_flags, build_config, run_guarded, spark_submit_main
+from octopack_spark.cli.common import add_common_flags, build_config, job_reporter, run_guarded, spark_submit_main
 from octopack_spark.config import dump_config
 
 
@@ -30,6 +30,11 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--disable", action="append", default=[], metavar="RULE",
                    help="switch a rule or step off (repeatable), e.g. --disable near_dup; see --list-rules")
     p.add_argument("--list-rules", action="store_true", help="print every rule in pipeline order and exit")
+    p.add_argument("--allow-empty", action="store_true", default=None,
+                   help="publish even when every input row is filtered out (ft.guard.allow_empty)")
+    p.add_argument("--allow-over-removal", action="store_true", default=None,
+                   help="publish even when one rule removes more than ft.guard.max_rule_share of the rows that "
+                        "reach it (ft.guard.allow_over_removal)")
     p.add_argument("--json-summary", action="store_true", help="also print the stats as one JSON line")
     add_common_flags(p)
 
@@ -41,6 +46,8 @@ def overrides_from(args: argparse.Namespace) -> dict:
         "ft.tokens.tokenizer": args.tokenizer,
         "ft.tokens.fallback": args.token_fallback,
         "ft.decont.source": args.humanevalpack,
+        "ft.guard.allow_empty": getattr(args, "allow_empty", None),
+        "ft.guard.allow_over_removal": getattr(args, "allow_over_removal", None),
     }
 
 
@@ -80,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from octopack_spark.ft.job import run_ft
 
-    summary = run_guarded("ft", run_ft, cfg)
+    # The job reports its steps to progress.current_reporter() (a stage k/n line on stderr, TTY only).
+    with job_reporter(args, "ft"):
+        summary = run_guarded("ft", run_ft, cfg)
     print(summary.render())
     if args.json_summary:
         print(json.dumps(summary.stats, default=str))

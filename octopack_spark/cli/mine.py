@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 
-from octopack_spark.cli.common import add_common_flags, build_config, run_guarded, spark_submit_main
+from octopack_spark.cli.common import add_common_flags, build_config, job_reporter, run_guarded, spark_submit_main
 from octopack_spark.config import dump_config
+from octopack_spark.ft.guard import mine_all_skipped_problem
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -22,6 +23,8 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="directory under which local repositories may live (repeatable; default: the working dir)")
     p.add_argument("--full-refresh", action="store_true", default=None,
                    help="re-mine everything instead of only commits new since the last run; replaces the dataset")
+    p.add_argument("--allow-all-skipped", action="store_true", default=None,
+                   help="exit 0 even when every mined row was skipped (binary, too large, ...: mine.allow_all_skipped)")
     add_common_flags(p)
 
 
@@ -35,6 +38,7 @@ def overrides_from(args: argparse.Namespace) -> dict:
         "mine.max_commits": args.max_commits,
         "mine.allowed_roots": args.allowed_root,
         "mine.full_refresh": args.full_refresh,
+        "mine.allow_all_skipped": getattr(args, "allow_all_skipped", None),
     }
 
 
@@ -45,8 +49,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from octopack_spark.mining.job import run_mine
 
-    summary = run_guarded("mine", run_mine, cfg, published="batches committed before it are published; "
-                          "rerun the same command to resume")
+    with job_reporter(args, "mine"):  # the progress line (stderr, TTY only) of run_mine's batches
+        summary = run_guarded("mine", run_mine, cfg, published="batches committed before it are published; "
+                              "rerun the same command to resume")
     print(summary.render())
     if getattr(args, "json_summary", None):
         print(json.dumps(summary.to_dict()))
@@ -55,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {summary.repos_failed} of {summary.repos} repositories failed entirely (more than "
               f"mine.max_failed_share={limit:g}); their reasons are in the errors table. What was mined is "
               "published. Raise the share with --set mine.max_failed_share=... to accept this.", file=sys.stderr)
+        return 1
+    skipped = mine_all_skipped_problem(summary.rows, summary.rows_skipped, cfg.mine.allow_all_skipped)
+    if skipped:
+        print(f"error: {skipped} (the mined batches are published, as for a partial run)", file=sys.stderr)
         return 1
     return 0
 

@@ -135,6 +135,18 @@ class ReportConfig(_Model):
     top_languages: int = Field(default=20, ge=1)
 
 
+class GuardConfig(_Model):
+    """The over-removal guard (ft.guard): ft fails before publishing when its output is empty or one rule
+    removes more than max_rule_share of the rows that reach it, unless allowed (--allow-empty,
+    --allow-over-removal). Both checks apply only when at least min_rows rows reach them: on a handful
+    of rows an empty result is ordinary (the paper's filters keep ~1 % of commits)."""
+
+    max_rule_share: float = Field(default=0.99, gt=0.0, le=1.0)
+    min_rows: int = Field(default=100, ge=1)
+    allow_empty: bool = False
+    allow_over_removal: bool = False
+
+
 class FtConfig(_Model):
     input: Optional[str] = None  # dataset root written by `octopack mine` (holds commits/ + manifest.json)
     output: Optional[str] = None  # dataset root for scored/, commitpackft/, stats, README.md, manifest.json
@@ -145,5 +157,6 @@ class FtConfig(_Model):
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     decont: DecontConfig = Field(default_factory=DecontConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    guard: GuardConfig = Field(default_factory=GuardConfig)
     # Spark partitions for the scoring pass (None: as read). More partitions = smaller tasks.
     score_partitions: Optional[int] = Field(default=None, ge=1)

@@ -35,6 +35,7 @@ from octopack_spark import code_version
 from octopack_spark.config import PipelineConfig
 from octopack_spark.errors import UserFacingError
 from octopack_spark.ft.config import FtConfig
+from octopack_spark.ft.guard import ft_output_problem
 from octopack_spark.ft.filters.pipeline import ANNOTATION_STEPS, RULES, active_rules, first_reason, reason_stage
 from octopack_spark.ft.stats import build_funnel, render_funnel, stats_rows
 from octopack_spark.ft.tables import (
@@ -448,6 +449,10 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
     agg = (scored_df.groupBy("drop_reason", "lang", "license", "nl_lang")
            .agg(F.count("*").alias("n"), F.sum("content_bytes").alias("b")).collect())
     stats = _stats(cfg, p, agg, score_seconds, timings, step_stats, run_id)
+    problem = ft_output_problem(stats["_steps"], stats["rows_in"], stats["rows_out"], fc.guard)
+    if problem:  # over-removal guard (ft.guard): before anything is published
+        discard_staging(storage, out_root)
+        raise UserFacingError(problem)
     timings["stats"] = time.monotonic() - t0
     total_seconds = time.monotonic() - t_start
     stats["seconds"] = round(total_seconds, 3)

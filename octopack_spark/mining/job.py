@@ -71,6 +71,7 @@ class MineSummary:
     repos_failed: int = 0
     commits: int = 0
     rows: int = 0
+    rows_skipped: int = 0
     bytes: int = 0
     seconds: float = 0.0
     batches: int = 0
@@ -82,6 +83,7 @@ class MineSummary:
         setattr(self, key, getattr(self, key) + 1)
         self.commits += o["commits"]
         self.rows += o["rows"]
+        self.rows_skipped += o.get("rows_skipped", 0)
         self.bytes += o["bytes"]
 
     def to_dict(self) -> dict:
@@ -231,7 +233,7 @@ def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) ->
         outcome.error("internal", type(e).__name__, traceback.format_exc(limit=8))
     if not files and outcome.rows:
         # Nothing of this item is published (a failed writer may have left partial files behind).
-        outcome.commits = outcome.rows = outcome.bytes = 0
+        outcome.commits = outcome.rows = outcome.rows_skipped = outcome.bytes = 0
     if d["kind"] == "slice" and outcome.status == "failed":
         # A slice that could not run at all (e.g. its executor could not clone) is mined by the next run.
         pending = [{"head": d["head"], "base": d["base"], "start": d["start"], "stop": d["stop"]}]
@@ -244,7 +246,7 @@ def merge_outcomes(first: dict, parts: list[dict]) -> dict:
     out = dict(first)
     out["errors"] = list(first["errors"])
     for p in parts:
-        for k in ("commits", "rows", "bytes", "errors_dropped"):
+        for k in ("commits", "rows", "rows_skipped", "bytes", "errors_dropped"):
             out[k] = out.get(k, 0) + p.get(k, 0)
         out["seconds"] = out["seconds"] + p["seconds"]
         out["errors"] += p["errors"]

@@ -49,6 +49,7 @@ class RepoOutcome:
     commits: int = 0
     merges_skipped: int = 0
     rows: int = 0
+    rows_skipped: int = 0  # rows with a skip_reason (no contents); for mine's all-skipped guard
     bytes: int = 0
     seconds: float = 0.0
     license: Optional[str] = None
@@ -412,6 +413,7 @@ def mine_commits(
         for row, nbytes in rows:
             buf.add(row, nbytes)
             outcome.rows += 1
+            outcome.rows_skipped += row.get("skip_reason") is not None
             outcome.bytes += nbytes
             if buf.full():
                 for batch, dropped in buf.flush():
