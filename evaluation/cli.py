@@ -50,6 +50,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--spark-master", default=None, help="Spark master URL for --engine spark")
     p.add_argument("--workers", type=int, default=None, help="parallel sandboxes (0 = all cores)")
     p.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress line on stderr (there is none anyway when stderr is not a terminal)")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -99,8 +101,12 @@ def run(args: argparse.Namespace) -> int:
     if fn is None:
         args._eval_parser.print_help()
         return 2
+    from octopack_spark.progress import JobReporter
+
     try:
-        return fn(args)
+        # generations and executions report to this (stderr, TTY only; evaluation/progress.py)
+        with JobReporter("eval", quiet=bool(getattr(args, "quiet", False))):
+            return fn(args)
     except RuntimeError as e:
         # A sandbox/toolchain that is not set up is a setup problem, not a crash: one line, exit 2.
         if type(e).__name__ == "SandboxError":

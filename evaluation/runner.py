@@ -19,6 +19,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from evaluation.backends.base import Backend, GenerationRequest, GenerationResult
 from evaluation.config import EvalConfig
+from evaluation.progress import generate_in_groups, generation_bar
 from evaluation.prompts import get_template
 from evaluation.scoring import ExecuteFn, Stage, score_stages
 from evaluation.tasks import RUN_TASKS, Prompt, build_prompts, get_task, postprocess_completion
@@ -69,7 +70,7 @@ def _saved_raw(out_dir: Path, name: str, fingerprint: str, prompts: Sequence[Pro
 
 def generate_stage(task: str, language: str, rows: Sequence[Mapping], backend: Backend, cfg: EvalConfig,
                    out_dir: Path, descriptions: Optional[list[list[str]]] = None,
-                   resume: bool = False) -> tuple[list[list[str]], dict]:
+                   resume: bool = False, bar=None) -> tuple[list[list[str]], dict]:
     """Generate and post-process one (task, language): returns (per-problem outputs, stage info).
 
     With `resume`, raw completions saved by an earlier run with identical prompts and settings are reused
@@ -85,7 +86,12 @@ def generate_stage(task: str, language: str, rows: Sequence[Mapping], backend: B
     results = _saved_raw(out_dir, name, fingerprint, prompts, per_prompt) if resume else None
     reused = results is not None
     if results is None:
-        results = backend.generate(_requests(prompts, spec.generates_code), per_prompt, cfg.generation.sampling)
+        # in groups only while a progress line is drawn (seeds are per prompt: the same completions)
+        group = max(8, 4 * getattr(backend, "concurrency", 1))
+        results = generate_in_groups(backend.generate, _requests(prompts, spec.generates_code), per_prompt,
+                                     cfg.generation.sampling, bar, group)
+    elif bar is not None:
+        bar.update(len(prompts) * per_prompt)
     elapsed = time.monotonic() - t0
     outputs: list[list[str]] = [[] for _ in rows]
     raw: list[list[str]] = [[] for _ in rows]
@@ -111,16 +117,20 @@ def run_eval(task: str, languages: Sequence[str], data: Mapping[str, Sequence[Ma
     out_dir.mkdir(parents=True, exist_ok=True)
     stages: list[Stage] = []
     gen_info: dict[str, dict] = {}
-    for lang in languages:
-        rows = list(data[lang])
-        descriptions = None
-        for stage_task in RUN_TASKS[task]:
-            outputs, info = generate_stage(stage_task, lang, rows, backend, cfg, out_dir, descriptions, resume)
-            gen_info[f"{get_task(stage_task).harness_name}-{lang}"] = info
-            if get_task(stage_task).generates_code:
-                stages.append(Stage(stage_task, lang, rows, outputs))
-            else:
-                descriptions = outputs
+    # Explain: n descriptions per problem, then one program per description: n per problem per stage.
+    total = sum(len(data[lang]) for lang in languages) * len(RUN_TASKS[task]) * cfg.generation.n
+    with generation_bar(total) as bar:
+        for lang in languages:
+            rows = list(data[lang])
+            descriptions = None
+            for stage_task in RUN_TASKS[task]:
+                outputs, info = generate_stage(stage_task, lang, rows, backend, cfg, out_dir, descriptions, resume,
+                                               bar)
+                gen_info[f"{get_task(stage_task).harness_name}-{lang}"] = info
+                if get_task(stage_task).generates_code:
+                    stages.append(Stage(stage_task, lang, rows, outputs))
+                else:
+                    descriptions = outputs
     scores, samples = score_stages(
         stages, cfg.scoring.ks, cfg.exec, engine=cfg.scoring.engine, spark_config=cfg.scoring.spark,
         chunk_size=cfg.scoring.chunk_size, execute_fn=execute_fn, reference_on_driver=cfg.scoring.reference_on_driver)

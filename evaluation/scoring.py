@@ -167,7 +167,9 @@ def run_requests(requests: Sequence[ExecRequest], problems: Mapping[str, Mapping
                                 reference_on_driver=reference_on_driver and execute_fn is None)
     if engine != "local":
         raise UserFacingError(f"unknown scoring engine {engine!r} (local or spark)")
-    results = (execute_fn or default_execute)(requests, problems, exec_config)
+    from evaluation.progress import execute_with_progress
+
+    results = execute_with_progress(execute_fn or default_execute, requests, problems, exec_config)
     if len(results) != len(requests):
         raise RuntimeError(f"execute returned {len(results)} results for {len(requests)} requests")
     return results

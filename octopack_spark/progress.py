@@ -51,12 +51,14 @@ class Progress:
             self._bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr if stream is None else stream,
                              dynamic_ncols=True, mininterval=0.1, miniters=1, leave=True)
 
-    def update(self, n: int = 1, **fields) -> None:
+    def update(self, n: int = 1, *, refresh: bool = False, **fields) -> None:
         """Advance by n; fields (e.g. rows=1200, failed=1) are shown after the counts."""
-        self.set(self.n + n, **fields)
+        self.set(self.n + n, refresh=refresh, **fields)
 
-    def set(self, done: Optional[int] = None, total: Optional[int] = None, **fields) -> None:
-        """Set absolute counts (for callers that poll a total, e.g. Spark task counts)."""
+    def set(self, done: Optional[int] = None, total: Optional[int] = None, *, refresh: bool = False,
+            **fields) -> None:
+        """Set absolute counts (for callers that poll counters). refresh=True redraws now; otherwise
+        redraws are at most every 0.1 s. A field named x_per_s is shown as x/s."""
         if done is not None:
             self.n = done
         if total is not None:
@@ -67,8 +69,11 @@ class Progress:
         if total is not None:
             self._bar.total = total
         if fields:
-            self._bar.set_postfix_str(", ".join(f"{k}={_fmt(v)}" for k, v in self.fields.items()), refresh=False)
+            self._bar.set_postfix_str(", ".join(f"{k.replace('_per_s', '/s')}={_fmt(v)}"
+                                                for k, v in self.fields.items()), refresh=False)
         self._bar.update(self.n - self._bar.n)
+        if refresh:
+            self._bar.refresh()
 
     def set_description(self, desc: str) -> None:
         self.desc = desc
@@ -106,8 +111,9 @@ class JobReporter:
 
     def stage(self, k: int, n: int, name: str, rows_in: Optional[int] = None,
               rows_out: Optional[int] = None) -> None:
-        """Step k of n (1-based) named name. Call when it starts (rows_in known, rows_out None) and again
-        when it ends (rows_out given): the line shows `[k/n] name` with rows in -> out."""
+        """Step k of n (1-based) named name has been reached: the line shows `[k/n] name` and the rows
+        that went in and came out when given. Call it when a step ends (the step runner does), and
+        also when it starts if the step is long."""
         if not self.enabled:
             return
         if self._stage_bar is None:
@@ -120,7 +126,7 @@ class JobReporter:
             rows["rows_in"] = rows_in
         if rows_out is not None:
             rows["rows_out"] = rows_out
-        bar.set(k if rows_out is not None else k - 1, total=n, **rows)
+        bar.set(k, total=n, refresh=True, **rows)
 
     def close(self) -> None:
         if self._stage_bar is not None:

@@ -14,12 +14,27 @@ def add_common_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                    help="override any config field, e.g. --set mine.max_file_bytes=2000000 (repeatable)")
     p.add_argument("--print-config", action="store_true", help="print the effective config and exit")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress line on stderr (there is none anyway when stderr is not a terminal)")
+    p.add_argument("--no-spark-ui", action="store_true",
+                   help="do not start the Spark web UI (on by default for local masters, at 127.0.0.1:4040 or "
+                        "the next free port); same as --set spark.conf.spark.ui.enabled=false")
+
+
+def job_reporter(args: argparse.Namespace, job: str):
+    """The progress reporter of one command: silent with --quiet or when stderr is not a terminal."""
+    from octopack_spark.progress import JobReporter
+
+    return JobReporter(job, quiet=bool(getattr(args, "quiet", False)))
 
 
 def build_config(args: argparse.Namespace, overrides: dict[str, Any]) -> PipelineConfig:
     if getattr(args, "master", None):
         overrides = {**overrides, "spark.master": args.master}
-    return load_config(args.config, overrides=overrides, sets=args.sets)
+    sets = list(args.sets)
+    if getattr(args, "no_spark_ui", False):
+        sets.insert(0, "spark.conf.spark.ui.enabled=false")  # an explicit --set after it still wins
+    return load_config(args.config, overrides=overrides, sets=sets)
 
 
 def run_guarded(command: str, fn, cfg: PipelineConfig, published: str = "nothing was published"):

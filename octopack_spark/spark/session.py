@@ -94,7 +94,11 @@ def local_driver_memory(total_bytes: Optional[int] = None) -> str:
 
 # Defaults for keys nobody set (see the module doc for why each one is bounded).
 DEFAULTS = {
+    # The web UI only for local masters (LOCAL_DEFAULTS): a cluster driver's UI would listen beyond loopback.
     "spark.ui.enabled": "false",
+    # Spark's own console bar ("[Stage 3:> (0 + 1) / 4]") would overwrite octopack's progress line and
+    # fill non-terminal logs: the commands draw their own (octopack_spark/progress.py).
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.sql.parquet.compression.codec": "zstd",
@@ -119,6 +123,15 @@ DEFAULTS = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.python.worker.reuse": "true",
     "spark.driver.extraJavaOptions": "-XX:+UseParallelGC",
+}
+
+
+# Defaults for a session this process launches on a local master. The UI binds to SPARK_LOCAL_IP
+# (127.0.0.1, set below); 4040 is taken by any other Spark app on the machine, so the UI (and any other
+# fixed port) tries up to 64 following ports instead of Spark's 16 (parallel test runs, several users).
+LOCAL_DEFAULTS = {
+    "spark.ui.enabled": "true",
+    "spark.port.maxRetries": "64",
 }
 
 
@@ -189,6 +202,7 @@ def get_spark(
     defaults = dict(DEFAULTS)
     if launching and _is_local_master(master):
         defaults["spark.driver.memory"] = local_driver_memory()
+        defaults.update(LOCAL_DEFAULTS)
     if launching:
         from octopack_spark.spark.diagnose import log4j_options, session_log_path
 
@@ -218,8 +232,11 @@ def get_spark(
     eff_master = spark.sparkContext.master
     if cfg.ship_library and not _is_local_master(eff_master):
         spark.sparkContext.addPyFile(package_zip())
-    log.info("spark session: master=%s version=%s driver.memory=%s", eff_master, spark.version,
-             spark.sparkContext.getConf().get("spark.driver.memory", "1g (Spark default)"))
+    ui = spark.sparkContext.uiWebUrl
+    # The UI's address goes on the session's one start-up line (stderr, through logging): no extra line.
+    log.info("spark session: master=%s version=%s driver.memory=%s%s", eff_master, spark.version,
+             spark.sparkContext.getConf().get("spark.driver.memory", "1g (Spark default)"),
+             f"; Spark UI {ui} (off with --no-spark-ui)" if ui else "")
     return spark
 
 
