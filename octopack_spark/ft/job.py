@@ -36,7 +36,7 @@ from octopack_spark.config import PipelineConfig
 from octopack_spark.errors import UserFacingError
 from octopack_spark.ft.config import FtConfig
 from octopack_spark.ft.guard import ft_output_problem
-from octopack_spark.ft.filters.pipeline import ANNOTATION_STEPS, RULES, active_rules, first_reason, reason_stage
+from octopack_spark.ft.filters.pipeline import ANNOTATION_STEPS, RULES, active_rules, reason_stage
 from octopack_spark.ft.stats import build_funnel, render_funnel, stats_rows
 from octopack_spark.ft.tables import (
     COMMITPACKFT_PARTITION,
@@ -239,19 +239,27 @@ def _recheck_optout(df, fc: FtConfig):
             .unionByName(df.where(~changed | changed.isNull())))
 
 
-def _final_reason_udf(active: set[str]):
+def final_reason_column(active: set[str]):
+    """The row's first drop reason in pipeline order (`first_reason`), as a native Spark expression over
+    `drop_reasons` and the dedup/decontamination columns: no Python worker sees the row."""
     from pyspark.sql import functions as F
 
-    @F.udf("string")
-    def final_reason(reasons, commit_dup, content_dup, decont, near_dup):
-        found = list(reasons or [])
-        for reason, value in (("exact_commit_dup", commit_dup), ("exact_content_dup", content_dup),
-                              ("decontaminated", decont), ("near_dup", near_dup)):
-            if value is not None and reason in active:
-                found.append(reason)
-        return first_reason(found)
+    from octopack_spark.ft.filters.pipeline import reason_order
 
-    return final_reason
+    rank = {n: i for i, n in enumerate(reason_order())}
+    rank_of = F.create_map(*[x for k, v in rank.items() for x in (F.lit(k), F.lit(v))])
+    extra = [F.when(F.col(col).isNotNull(), F.lit(reason))
+             for reason, col in (("exact_commit_dup", "exact_commit_dup_of"),
+                                 ("exact_content_dup", "exact_content_dup_of"),
+                                 ("decontaminated", "decont_hit"), ("near_dup", "near_dup_of"))
+             if reason in active]
+    found = F.coalesce(F.col("drop_reasons"), F.array().cast("array<string>"))
+    if extra:
+        found = F.concat(found, F.filter(F.array(*extra), lambda r: r.isNotNull()))
+    # min over (rank, position, reason): unknown reasons rank last and ties keep list order, as in Python.
+    keyed = F.transform(found, lambda r, i: F.struct(F.coalesce(rank_of[r], F.lit(len(rank))).alias("k"),
+                                                      i.alias("i"), r.alias("r")))
+    return F.array_min(keyed)["r"]
 
 
 def prepare(cfg: PipelineConfig) -> dict[str, Any]:
@@ -423,13 +431,12 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
             allrows = allrows.withColumn(col, F.lit(None).cast("string"))
     stage_of = reason_stage()
     stage_map = F.create_map(*[x for k, v in stage_of.items() for x in (F.lit(k), F.lit(v))])
-    final = _final_reason_udf(active)
     allrows = (allrows
-               .withColumn("drop_reason", final("drop_reasons", "exact_commit_dup_of", "exact_content_dup_of",
-                                                "decont_hit", "near_dup_of"))
+               .withColumn("drop_reason", final_reason_column(active))
                .withColumn("drop_stage", stage_map[F.col("drop_reason")])
                .withColumn("keep", F.col("drop_reason").isNull()))
-    allrows = steps.materialize(allrows, "verdicts")  # kept rows still carry their contents
+    # Not materialized: the parts are, and the verdict is a cheap native expression, so scored and
+    # commitpackft each recompute it rather than rewriting every row once more.
     scored_df = allrows.drop(*CONTENT_COLUMNS)
     staged_scored = stage_table(scored_df, out_root, unit, SCORED_TABLE)
 

@@ -40,7 +40,7 @@ class _Abort(Exception):
     pass
 
 
-class _Callbacks(pygit2.RemoteCallbacks):
+class TransferCallbacks(pygit2.RemoteCallbacks):
     """Aborts a transfer that runs past the deadline or the byte cap; offers the ssh agent."""
 
     def __init__(self, deadline: float, max_bytes: int):
@@ -133,7 +133,7 @@ def cache_root(cfg) -> str:
     return cfg.clone_cache_dir or os.path.join(scratch_root(cfg.scratch_dir), "octopack-clone-cache")
 
 
-def _fetch(repo: pygit2.Repository, cb: "_Callbacks") -> None:
+def _fetch(repo: pygit2.Repository, cb: "TransferCallbacks") -> None:
     remote = repo.remotes["origin"]
     remote.fetch(refspecs=["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], callbacks=cb)
     # Follow a default branch that moved (e.g. master -> main) when the server says so.
@@ -181,7 +181,7 @@ def cached_clone(spec: RepoSpec, cfg, deadline: float) -> tuple[pygit2.Repositor
     lf = open(os.path.join(root, key + ".lock"), "a+")
     try:
         fcntl.flock(lf, fcntl.LOCK_EX)
-        cb = _Callbacks(deadline, cfg.max_repo_bytes)
+        cb = TransferCallbacks(deadline, cfg.max_repo_bytes)
         repo = None
         if os.path.isdir(target):
             try:
@@ -215,7 +215,7 @@ def cached_clone(spec: RepoSpec, cfg, deadline: float) -> tuple[pygit2.Repositor
         raise
 
 
-def _clone_into(spec: RepoSpec, target: str, cb: "_Callbacks") -> tuple[pygit2.Repository, str]:
+def _clone_into(spec: RepoSpec, target: str, cb: "TransferCallbacks") -> tuple[pygit2.Repository, str]:
     try:
         return pygit2.clone_repository(spec.location, target, bare=True, callbacks=cb), target
     except BaseException as e:  # pygit2 raises GitError, ValueError, KeyError or our _Abort
