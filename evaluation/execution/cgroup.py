@@ -1,10 +1,13 @@
 """Cgroups per sandboxed run: one limit for the sample's whole process tree on memory (RLIMIT_DATA, set by
 octobox, is per process, so N forked children could use N times the limit), on the number of processes and
-threads (pids; RLIMIT_NPROC counts per uid) and on CPU time per period (cpu: at most ``max_cpus`` cores).
+threads (pids; RLIMIT_NPROC counts per uid), on CPU time per period (cpu: at most ``max_cpus`` cores) and on
+block I/O (io: bytes and operations per second on each disk behind the host's file systems; v1 blkio
+throttle, v2 io.max).
 
-cgroup v2 is used when a cgroup2 mount offers the memory controller and its root can delegate it (pids and
-cpu are enabled there too when offered); otherwise the v1 hierarchies memory (required), pids and cpu, each
-where mounted (this is what a Firecracker VM with the hybrid layout offers). The run's outer octobox process
+cgroup v2 is used when a cgroup2 mount offers the memory controller and its root can delegate it (pids, cpu
+and io are enabled there too when offered); otherwise the v1 hierarchies memory (required), pids, cpu and
+blkio, each where mounted (this is what a Firecracker VM with the hybrid layout offers). A controller that is
+missing is named in one warning (once per process) and its limit is not applied; the others still are. The run's outer octobox process
 joins the cgroups (``--cgroup FILE``, once per hierarchy: it writes its pid to cgroup.procs) before it
 creates the namespaces, so everything the sample starts is charged to them. After the run, ``oom_kills``
 tells whether the kernel's OOM killer fired inside it (the sample went past its memory limit),
@@ -23,10 +26,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 PARENT = "octopack-exec"
-CONTROLLERS = ("memory", "pids", "cpu")
+CONTROLLERS = ("memory", "pids", "cpu", "io")
+V1_NAMES = {"memory": "memory", "pids": "pids", "cpu": "cpu", "io": "blkio"}
+V1_PROBES = {"memory": "memory.limit_in_bytes", "pids": "pids.max", "cpu": "cpu.cfs_quota_us",
+             "io": "blkio.throttle.read_bps_device"}
 CPU_PERIOD_US = 100_000
 _lock = threading.Lock()
 _counter = itertools.count()
@@ -83,12 +89,11 @@ def _try_v1(mounts) -> Optional[Backend]:
     parents = {}
     for c in CONTROLLERS:
         for mnt, fstype, opts in mounts:
-            if fstype == "cgroup" and c in opts.split(","):
+            if fstype == "cgroup" and V1_NAMES[c] in opts.split(","):
                 try:
                     parent = Path(mnt) / PARENT
                     parent.mkdir(exist_ok=True)
-                    probe = {"memory": "memory.limit_in_bytes", "pids": "pids.max", "cpu": "cpu.cfs_quota_us"}[c]
-                    if (parent / probe).exists():
+                    if (parent / V1_PROBES[c]).exists():
                         parents[c] = parent
                 except OSError:
                     pass
@@ -114,19 +119,137 @@ def backend() -> Optional[Backend]:
         if not _probed:
             _backend = _probe()
             _probed = True
+            if _backend is not None:
+                _warn_missing(_backend)
         return _backend
+
+
+def _warn_missing(b: Backend) -> None:
+    missing = [c for c in CONTROLLERS if c not in b.parents]
+    if missing:
+        import logging
+
+        names = ", ".join(c if b.kind == "v2" else f"{c} ({V1_NAMES[c]})" for c in missing)
+        logging.getLogger(__name__).warning(
+            "cgroup %s: controller(s) %s not available, so those per-sample limits are not applied; the "
+            "others (%s) are", b.kind, names, ", ".join(b.controllers))
 
 
 def available() -> bool:
     return backend() is not None
 
 
+@dataclass(frozen=True)
+class IoLimit:
+    """Block I/O of one run, per disk (None: that one is not limited)."""
+
+    read_bps: Optional[int] = None
+    write_bps: Optional[int] = None
+    read_iops: Optional[int] = None
+    write_iops: Optional[int] = None
+
+    def any(self) -> bool:
+        return any(v is not None for v in (self.read_bps, self.write_bps, self.read_iops, self.write_iops))
+
+
+_devices: Optional[tuple[str, ...]] = None
+
+
+def block_devices() -> tuple[str, ...]:
+    """``MAJ:MIN`` of every whole disk behind a block-device file system mounted on the host (a partition
+    is mapped to its disk: throttle rules are per disk). Everything a sample can read from disk is on one
+    of them (its root is a tmpfs, its writable places are tmpfs). Computed once per process."""
+    global _devices
+    if _devices is None:
+        found: list[str] = []
+        try:
+            with open("/proc/self/mountinfo") as fh:
+                devs = [line.split()[2] for line in fh if len(line.split()) > 2]
+        except OSError:
+            devs = []
+        for dev in devs:
+            disk = _whole_disk(dev)
+            if disk and disk not in found:
+                found.append(disk)
+        _devices = tuple(found)
+    return _devices
+
+
+def _whole_disk(dev: str) -> Optional[str]:
+    if dev.startswith("0:"):
+        return None  # tmpfs, overlay, proc, ...: no block device
+    sysdir = Path("/sys/dev/block") / dev
+    try:
+        if (sysdir / "partition").exists():
+            return (sysdir.resolve().parent / "dev").read_text().strip()
+        return dev if sysdir.exists() else None
+    except OSError:
+        return None
+
+
+def _v1_io_lines(dev: str, io: IoLimit) -> list[tuple[str, str]]:
+    pairs = [("blkio.throttle.read_bps_device", io.read_bps), ("blkio.throttle.write_bps_device", io.write_bps),
+             ("blkio.throttle.read_iops_device", io.read_iops), ("blkio.throttle.write_iops_device", io.write_iops)]
+    return [(f, f"{dev} {int(v)}") for f, v in pairs if v is not None]
+
+
+def _v2_io_line(dev: str, io: IoLimit) -> str:
+    keys = (("rbps", io.read_bps), ("wbps", io.write_bps), ("riops", io.read_iops), ("wiops", io.write_iops))
+    return " ".join([dev] + [f"{k}={int(v)}" for k, v in keys if v is not None])
+
+
+def apply_io(kind: str, path: Path, io: IoLimit, devices: Sequence[str]) -> list[str]:
+    """Write the I/O limits of one run's cgroup for each disk; returns the disks they were applied to (a
+    disk the kernel refuses, e.g. one without a request queue, is skipped)."""
+    done = []
+    for dev in devices:
+        try:
+            if kind == "v2":
+                (path / "io.max").write_text(_v2_io_line(dev, io))
+            else:
+                for name, line in _v1_io_lines(dev, io):
+                    (path / name).write_text(line)
+            done.append(dev)
+        except OSError:
+            continue
+    return done
+
+
+def apply_limits(kind: str, paths: dict, limit_bytes: int, pids_max: Optional[int] = None,
+                 cpus: Optional[float] = None, io: Optional[IoLimit] = None,
+                 devices: Sequence[str] = ()) -> list[str]:
+    """Write one run's limits into its cgroup dirs (``paths``: controller -> dir, the same dir for every
+    controller in v2). Returns the disks the I/O limit was applied to."""
+    mem = paths["memory"]
+    if kind == "v2":
+        (mem / "memory.max").write_text(str(limit_bytes))
+        _write_if_exists(mem / "memory.swap.max", "0")
+    else:
+        (mem / "memory.limit_in_bytes").write_text(str(limit_bytes))
+        # With swap accounting, memory+swap gets the same limit: no escape into swap.
+        _write_if_exists(mem / "memory.memsw.limit_in_bytes", str(limit_bytes))
+    if pids_max is not None and "pids" in paths:
+        (paths["pids"] / "pids.max").write_text(str(int(pids_max)))
+    if cpus is not None and "cpu" in paths:
+        quota = max(1000, int(cpus * CPU_PERIOD_US))
+        if kind == "v2":
+            (paths["cpu"] / "cpu.max").write_text(f"{quota} {CPU_PERIOD_US}")
+        else:
+            (paths["cpu"] / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
+            (paths["cpu"] / "cpu.cfs_quota_us").write_text(str(quota))
+    if io is not None and io.any() and "io" in paths:
+        return apply_io(kind, paths["io"], io, devices)
+    return []
+
+
 class RunCgroup:
     """One run's cgroups. ``procs_files`` go to octobox --cgroup; call ``close()`` after the run.
-    ``pids_max`` / ``cpus`` are applied where the controller is available (None: not limited)."""
+    ``pids_max`` / ``cpus`` / ``io`` are applied where the controller is available (None: not limited);
+    ``io_devices`` are the disks the I/O limit was written for."""
 
-    def __init__(self, limit_bytes: int, pids_max: Optional[int] = None, cpus: Optional[float] = None):
-        b = backend()
+    def __init__(self, limit_bytes: int, pids_max: Optional[int] = None, cpus: Optional[float] = None,
+                 io: Optional[IoLimit] = None, backend_: Optional[Backend] = None):
+        b = backend_ or backend()
         if b is None:
             raise OSError("no usable memory cgroup")
         self.kind = b.kind
@@ -140,23 +263,8 @@ class RunCgroup:
                 if p not in self.paths.values():
                     p.mkdir()
                 self.paths[c] = p
-            mem = self.paths["memory"]
-            if self.kind == "v2":
-                (mem / "memory.max").write_text(str(limit_bytes))
-                _write_if_exists(mem / "memory.swap.max", "0")
-            else:
-                (mem / "memory.limit_in_bytes").write_text(str(limit_bytes))
-                # With swap accounting, memory+swap gets the same limit: no escape into swap.
-                _write_if_exists(mem / "memory.memsw.limit_in_bytes", str(limit_bytes))
-            if pids_max is not None and "pids" in self.paths:
-                (self.paths["pids"] / "pids.max").write_text(str(int(pids_max)))
-            if cpus is not None and "cpu" in self.paths:
-                quota = max(1000, int(cpus * CPU_PERIOD_US))
-                if self.kind == "v2":
-                    (self.paths["cpu"] / "cpu.max").write_text(f"{quota} {CPU_PERIOD_US}")
-                else:
-                    (self.paths["cpu"] / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
-                    (self.paths["cpu"] / "cpu.cfs_quota_us").write_text(str(quota))
+            devices = block_devices() if io is not None and io.any() and "io" in self.paths else ()
+            self.io_devices = apply_limits(self.kind, self.paths, limit_bytes, pids_max, cpus, io, devices)
         except OSError:
             self.close()
             raise

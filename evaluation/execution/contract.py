@@ -103,6 +103,12 @@ class ExecConfig(BaseModel):
     # Per sample (run step): a pids cgroup bounds its whole process tree to max_processes; a cpu cgroup
     # gives it at most max_cpus cores (CFS quota); None = no CPU limit beyond RLIMIT_CPU.
     max_cpus: Optional[float] = Field(default=1.0, gt=0)
+    # Per sample (run step): block I/O its process tree may issue to each disk behind the host's file
+    # systems (an io/blkio cgroup: v1 blkio.throttle.*, v2 io.max); None = not limited. Its writable places
+    # are tmpfs, so in practice this bounds disk reads (page-cache misses, O_DIRECT) of the files it sees.
+    max_io_read_mbps: Optional[float] = Field(default=200.0, gt=0)
+    max_io_write_mbps: Optional[float] = Field(default=50.0, gt=0)
+    max_io_iops: Optional[int] = Field(default=5000, ge=10)
     max_file_size_mb: int = Field(default=64, ge=1)          # RLIMIT_FSIZE
     # Size of the sample's writable layer over its work dir and of each private /tmp, /var/tmp, /dev/shm
     # (tmpfs): its disk quota.

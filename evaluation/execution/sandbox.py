@@ -4,7 +4,7 @@ Isolation per call: new mount/pid/net/ipc/uts namespaces (and a user namespace w
 file system built from an allow-list only (SYSTEM_PATHS, the toolchain paths the runner names, the work dir
 as an overlay on a size-capped tmpfs for runs; private tmpfs /tmp, /var/tmp, /dev/shm; /dev/null & co; a new
 /proc); an unprivileged uid with no capabilities; rlimits on data memory, processes, file size, open files
-and CPU; cgroups per run for memory, pids and CPU of the whole tree. On timeout or too much output the outer
+and CPU; cgroups per run for memory, pids, CPU and block I/O of the whole tree. On timeout or too much output the outer
 process is told to kill the namespace's init, and with it every process the program started.
 """
 
@@ -43,6 +43,10 @@ class Limits:
     # Processes/threads of the whole tree (a pids cgroup per run) and CPU cores (cpu cgroup quota).
     tree_pids: Optional[int] = None
     cpus: Optional[float] = None
+    # Block I/O of the whole tree per disk (the run's io/blkio cgroup): bytes/s and operations/s.
+    io_read_bps: Optional[int] = None
+    io_write_bps: Optional[int] = None
+    io_iops: Optional[int] = None          # read and write operations per second, each
 
 
 @dataclass
@@ -295,8 +299,8 @@ def _warn_no_cgroup() -> None:
         log.warning("no usable memory cgroup (v2 or v1) under /sys/fs/cgroup: the per-sample memory limit over "
                     "all of a sample's processes is enforced by a watchdog polling their resident memory every "
                     "%.2f s (a fast allocation can overshoot between two polls); processes are bounded by "
-                    "RLIMIT_NPROC only (per sample user namespace rootless, per worker uid as root) and CPU by "
-                    "RLIMIT_CPU only (no per-sample CPU quota)", WATCHDOG_INTERVAL_S)
+                    "RLIMIT_NPROC only (per sample user namespace rootless, per worker uid as root), CPU by "
+                    "RLIMIT_CPU only (no per-sample CPU quota), and block I/O not at all", WATCHDOG_INTERVAL_S)
 
 
 WATCHDOG_INTERVAL_S = 0.05
@@ -376,6 +380,25 @@ def _pss_bytes(pid: int) -> int:
         return 0
 
 
+def _tree_limits(lim: Limits, argv: list[str]):
+    """The run's cgroups (joined by octobox: ``--cgroup`` options put into ``argv``), or, where none can be
+    made, the byte limit for the memory watchdog. Returns (RunCgroup or None, watchdog bytes or None)."""
+    if not lim.tree_memory_mb:
+        return None, None
+    from evaluation.execution import cgroup
+
+    limit = lim.tree_memory_mb * 1024 * 1024
+    if not cgroup.available():
+        _warn_no_cgroup()
+        return None, limit
+    io = cgroup.IoLimit(read_bps=lim.io_read_bps, write_bps=lim.io_write_bps, read_iops=lim.io_iops,
+                        write_iops=lim.io_iops)
+    cg = cgroup.RunCgroup(limit, pids_max=lim.tree_pids, cpus=lim.cpus, io=io)
+    for f in cg.procs_files:
+        argv[1:1] = ["--cgroup", f]
+    return cg, None
+
+
 def _kill_tree(proc: subprocess.Popen) -> None:
     # SIGTERM makes the outer helper SIGKILL the namespace's init and wait until the kernel has killed
     # every process in the pid namespace; only if that does not finish promptly, SIGKILL the outer (init
@@ -403,19 +426,7 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
         done_r, done_w = os.pipe()
         pass_fds.append(done_w)
         argv[1:1] = ["--pass-fd", str(done_w)]
-    cg = None
-    watchdog_bytes = None
-    if spec.limits.tree_memory_mb:
-        from evaluation.execution import cgroup
-
-        limit = spec.limits.tree_memory_mb * 1024 * 1024
-        if cgroup.available():
-            cg = cgroup.RunCgroup(limit, pids_max=spec.limits.tree_pids, cpus=spec.limits.cpus)
-            for f in cg.procs_files:
-                argv[1:1] = ["--cgroup", f]
-        else:
-            _warn_no_cgroup()
-            watchdog_bytes = limit
+    cg, watchdog_bytes = _tree_limits(spec.limits, argv)
     env = dict(spec.env)
     t0 = time.monotonic()
     try:

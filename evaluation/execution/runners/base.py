@@ -34,6 +34,10 @@ class Sample:
     done_token: Optional[str] = None
 
 
+def _bps(mbps: Optional[float]) -> Optional[int]:
+    return None if mbps is None else int(mbps * 1024 * 1024)
+
+
 @dataclass
 class Context:
     config: contract.ExecConfig
@@ -54,7 +58,9 @@ class Context:
         return sandbox.Limits(memory_mb=c.memory_limit_mb, processes=c.max_processes,
                               file_size_mb=c.max_file_size_mb, open_files=c.max_open_files,
                               cpu_s=int(2 * timeout_s) + 2, tmpfs_mb=c.work_tmpfs_mb,  # backstop; wall time rules
-                              tree_memory_mb=c.memory_limit_mb, tree_pids=c.max_processes, cpus=c.max_cpus)
+                              tree_memory_mb=c.memory_limit_mb, tree_pids=c.max_processes, cpus=c.max_cpus,
+                              io_read_bps=_bps(c.max_io_read_mbps), io_write_bps=_bps(c.max_io_write_mbps),
+                              io_iops=c.max_io_iops)
 
     def new_dir(self, name: str, owner: int) -> Path:
         d = self.chunk_dir / name

@@ -324,6 +324,59 @@ def test_a_small_process_tree_under_the_limit_passes():
     assert res.status == api.STATUS_PASSED, res
 
 
+
+STAGGERED_HOGS = """import os, sys, time
+for i in range(8):
+    if os.fork() == 0:
+        block = b"x" * (200 * 1024 * 1024)
+        print("allocated", i, flush=True)
+        time.sleep(20)
+        os._exit(0)
+    time.sleep(0.4)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+"""
+
+
+def test_rootless_path_bounds_the_memory_of_the_whole_sample(tmp_path, monkeypatch, caplog):
+    # The rootless sandbox (a user namespace; as root forced, with cgroups switched off, since an
+    # unprivileged user cannot make any): 8 children of 200 MB each, one every 0.4 s, under a 256 MB limit
+    # for the sample. The process-tree watchdog must kill the sample once the children together pass the
+    # limit: memory_exceeded, killed long before the children's 20 s sleep, and never all 8 allocated.
+    # The warning about the missing cgroup comes once, not per sample.
+    if not ROOTLESS and not sandbox.userns_allowed():
+        pytest.skip("user namespaces not allowed here")
+    if not ROOTLESS:
+        monkeypatch.setattr(cgroup, "available", lambda: False)
+    assert not cgroup.available()
+    monkeypatch.setattr(sandbox, "_warned_no_cgroup", False)
+    import sys
+
+    work = tmp_path / "work"
+    work.mkdir()
+    os.chmod(work, 0o777)
+    limits = sandbox.Limits(memory_mb=256, processes=64, tree_memory_mb=256, tree_pids=64)
+    spec = sandbox.SandboxSpec(helper=sandbox.ensure_helper(CONFIG.resolved_cache_dir()), uid=CONFIG.uid_base + 127,
+                               workdir=work, limits=limits, ro_paths=[sys.prefix, sys.base_prefix],
+                               env={"PATH": "/usr/bin:/bin", "HOME": str(work)}, work_overlay=True,
+                               mode=sandbox.MODE_USERNS)
+    with caplog.at_level("WARNING", logger="evaluation.execution.sandbox"):
+        outs = [sandbox.run(spec, [sys.executable, "-I", "-c", STAGGERED_HOGS], timeout_s=30,
+                            max_output_bytes=10_000) for _ in range(2)]
+    for out in outs:
+        assert out.memory_exceeded and out.returncode is None, out
+        assert out.duration_s < 10, out
+        assert out.stdout.count("allocated") < 8, out.stdout
+    assert caplog.text.count("no usable memory cgroup") == 1, caplog.text
+    # Through the engine the same overshoot is the sample's memory_limit verdict (classify.py).
+    from evaluation.execution import classify
+
+    status, _ = classify.classify_run("python", outs[0], timeout_s=30, max_output_bytes=10_000, detail_chars=500)
+    assert status == api.STATUS_MEMORY_LIMIT
+
 # ------------------------------------------------------------------------ what the sandbox can see of the host
 def test_no_unix_sockets_no_run_no_checkout_no_dataset(humanevalpack_dir, tmp_path):
     # A daemon's socket in /run that anyone may connect to (a read-only mount does not stop connect(), and
@@ -357,3 +410,81 @@ def test_no_unix_sockets_no_run_no_checkout_no_dataset(humanevalpack_dir, tmp_pa
     finally:
         srv.close()
         os.unlink(sock_path)
+
+
+# ------------------------------------------------------------------------ block I/O per sample (io / blkio cgroup)
+def _big_file_on_disk(min_bytes: int = 16 << 20) -> str:
+    """A large file under /usr (in every sandbox's allow-list) on a block device the I/O limit covers."""
+    for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/bin"):
+        try:
+            files = sorted((f for f in Path(d).iterdir() if f.is_file() and not f.is_symlink()),
+                           key=lambda f: f.stat().st_size, reverse=True)
+        except OSError:
+            continue
+        if files and files[0].stat().st_size >= min_bytes:
+            return str(files[0])
+    pytest.skip("no file of 16 MB under /usr to read")
+
+
+DIRECT_READER = """import mmap, os, time
+fd = os.open({path!r}, os.O_RDONLY | os.O_DIRECT)  # O_DIRECT: every read goes to the disk, not the page cache
+buf = mmap.mmap(-1, 1 << 20)
+time.sleep(0.5)
+t0 = time.monotonic()
+n = 0
+while n < {nbytes}:
+    got = os.readv(fd, [buf])
+    if not got:
+        os.lseek(fd, 0, 0)
+    n += got
+print("read", n, "in", round(time.monotonic() - t0, 3))
+"""
+
+
+def _watch_io_cgroup(seen: dict, stop: threading.Event) -> None:
+    """While the sample runs, read the limits of its blkio/io cgroup (the only run cgroup of this process)."""
+    parent = cgroup.backend().parents["io"]
+    name = "io.max" if cgroup.backend().kind == "v2" else "blkio.throttle.read_bps_device"
+    while not stop.is_set() and "limit" not in seen:
+        for run in cgroup.runs_left():
+            try:
+                procs = (parent / run / "cgroup.procs").read_text().split()
+                if procs:
+                    seen.update(limit=(parent / run / name).read_text(), procs=procs, run=run)
+            except OSError:
+                pass
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(ROOTLESS or not cgroup.available() or "io" not in cgroup.backend().controllers,
+                    reason="per-sample I/O limits need root and a blkio (v1) or io (v2) cgroup controller")
+def test_disk_reads_of_a_sample_are_throttled_by_its_io_cgroup():
+    # A sample reading a toolchain file straight from the disk (O_DIRECT, so the page cache cannot help)
+    # gets its own blkio/io cgroup with the configured per-disk rate: 6 MB at 2 MB/s take ~3 s. The limit
+    # is read from the sample's cgroup while it runs; afterwards the cgroup is gone.
+    devices = cgroup.block_devices()
+    assert devices, "no block device behind the host's file systems"
+    path, nbytes = _big_file_on_disk(), 6 << 20
+    prog = DIRECT_READER.format(path=path, nbytes=nbytes)
+    cfg = CONFIG.model_copy(update={"max_io_read_mbps": 2.0, "max_io_iops": 1000})
+    seen: dict = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch_io_cgroup, args=(seen, stop))
+    watcher.start()
+    try:
+        res = run_program("python", prog, timeout_s=30, config=cfg)
+    finally:
+        stop.set()
+        watcher.join()
+    assert res.status == api.STATUS_PASSED, res
+    assert "limit" in seen, "the sample's io cgroup was never seen with its processes in it"
+    rate = 2 * 1024 * 1024
+    for dev in devices:
+        expect = f"{dev} rbps={rate}" if cgroup.backend().kind == "v2" else f"{dev} {rate}"
+        assert expect in seen["limit"], seen
+    assert _cgroup_runs_left() == [], "the run's cgroups were not removed"
+    # Control: the same reads without an I/O limit are much faster, so the time above is the limit's.
+    free = run_program("python", prog, timeout_s=30, config=CONFIG.model_copy(update={"max_io_read_mbps": None}))
+    assert free.status == api.STATUS_PASSED, free
+    assert _cgroup_runs_left() == []
+    assert res.duration_s >= 2.5 and free.duration_s < res.duration_s / 2, (res.duration_s, free.duration_s)
