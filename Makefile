@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup setup-eval setup-train quickstart test test-fast bench clean
+.PHONY: setup setup-eval setup-train setup-report quickstart test test-fast bench clean
 
 setup:
 	bash infra/setup.sh
@@ -17,13 +17,17 @@ setup-eval: setup
 setup-train: setup
 	$(PY) -m training.prebuild_ops
 
+# Chromium for the browser test of `octopack report` pages (apt-get when missing; a no-op when present).
+setup-report: setup
+	bash infra/setup-report.sh
+
 # Set everything up, create sample repositories, mine them plus this checkout with local Spark,
 # then build CommitPackFT from the result. Output under out/quickstart/.
 quickstart: setup
 	bash infra/quickstart.sh
 
 # The whole test suite. Starts (and stops) the local Spark standalone cluster and S3 server it needs.
-test: setup setup-eval setup-train
+test: setup setup-eval setup-train setup-report
 	bash infra/run-tests.sh
 
 # Unit tests only: no Spark cluster, no S3 server, no language toolchains.

@@ -5,7 +5,7 @@
 - `<name>.samples.jsonl`: one line per executed sample: task, language, task_id, index, sample_id, passed,
   status (error kind: passed / compile_error / wrong_answer / runtime_error / timeout / ...), duration_s, detail.
 - `<name>.summary.md`: pass@k tables (rows = tasks, columns = languages + average, in %) and error kinds.
-- `<name>.png`: pass@1 bar chart per task and language.
+- `<name>.png`: pass@1 bar chart per task and language (`octopack report` draws every pass@k).
 """
 
 from __future__ import annotations
@@ -78,31 +78,12 @@ def summary_markdown(scores: Sequence[StageScore], title: str = "HumanEvalPack r
 
 
 def write_chart(scores: Sequence[StageScore], path: Path, metric: str = "pass@1") -> None:
-    import matplotlib
+    """`metric` per task and language as a PNG, drawn with the chart `octopack report` shows for a result."""
+    from octopack_spark.report.figures import pass_at_k_chart, to_png
 
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
-
-    langs = [lang for lang in LANGUAGES if any(s.language == lang for s in scores)]
-    tasks = [t for t in TASKS if any(s.task == t for s in scores)]
-    by = {(s.task, s.language): s.metrics.get(metric) for s in scores}
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(langs) * max(1, len(tasks)) / 2 + 3), 4))
-    width = 0.8 / max(1, len(tasks))
-    for ti, t in enumerate(tasks):
-        xs = [li + ti * width for li in range(len(langs))]
-        ys = [100 * (by.get((t, lang)) or 0.0) for lang in langs]
-        bars = ax.bar(xs, ys, width, label=TASK_LABELS.get(t, t))
-        for b, y in zip(bars, ys):
-            ax.annotate(f"{y:.1f}", (b.get_x() + b.get_width() / 2, y), ha="center", va="bottom", fontsize=7)
-    ax.set_xticks([li + width * (len(tasks) - 1) / 2 for li in range(len(langs))])
-    ax.set_xticklabels([DISPLAY_NAME[lang] for lang in langs])
-    ax.set_ylabel(f"{metric} (%)")
-    ax.set_ylim(0, 105)
-    ax.set_title(f"HumanEvalPack {metric}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    rows = [{"task": TASK_LABELS.get(s.task, s.task), "language": DISPLAY_NAME[s.language], "metric": metric,
+             "value": round(100 * s.metrics[metric], 2)} for s in scores if s.metrics.get(metric) is not None]
+    path.write_bytes(to_png(pass_at_k_chart(rows, f"HumanEvalPack {metric} (%)")))
 
 
 def write_results(output: str | Path, scores: Sequence[StageScore], samples: Sequence[SampleRecord],

@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "tables": ("octopack_spark.cli.tables", "list tables, schemas and row counts; ready-made reports"),
     "train": ("training.cli", "instruction-tune a causal LM on CommitPackFT shards with DeepSpeed"),
     "eval": ("evaluation.cli", "HumanEvalPack: generate and score (Fix, Explain, Synthesize x 6 languages)"),
+    "report": ("octopack_spark.cli.report", "one self-contained HTML report (and PNGs) of a mine, ft or eval run"),
     "samples": ("octopack_spark.cli.samples", "create small sample Git repositories (for the quickstart)"),
     "cluster": ("octopack_spark.cli.cluster", "start/stop a local Spark standalone cluster"),
 }

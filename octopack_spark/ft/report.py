@@ -1,4 +1,5 @@
-"""The data card (README.md in Hugging Face dataset-card style) and its PNG plots.
+"""The data card (README.md in Hugging Face dataset-card style) and its PNG plots (drawn with the
+charts of `octopack report`, octopack_spark/report/figures.py).
 
 Everything comes from the stats dict ft.job writes to stats.json, so the card can be rebuilt from a
 published dataset without rerunning the stage (`render_card(json.load(open("stats.json")))`).
@@ -6,7 +7,6 @@ published dataset without rerunning the stage (`render_card(json.load(open("stat
 
 from __future__ import annotations
 
-import io
 from typing import Optional
 
 from octopack_spark.ft.tables import COMMITPACKFT_COLUMNS, PAPER_COLUMNS
@@ -46,51 +46,23 @@ def _size_category(n: int) -> str:
 
 
 def plot_languages(stats: dict, top: int = 20) -> bytes:
-    import matplotlib
+    """PNG: rows per language before and after ft, the `top` languages by kept rows, log scale (the
+    same chart as `octopack report`'s, which shows every language)."""
+    from octopack_spark.report.figures import languages_chart, to_png
+    from octopack_spark.report.stats_rows import language_rows
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    items = sorted(stats.get("languages_out", {}).items(), key=lambda kv: (-kv[1]["rows"], kv[0]))[:top]
-    fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(items), 3) + 1.2))
-    if items:
-        names = [k for k, _ in items][::-1]
-        ax.barh(names, [v["rows"] for _, v in items][::-1], color="#3b7dd8")
-        ax.set_xlabel("samples")
-    else:
-        ax.text(0.5, 0.5, "no rows kept", ha="center", va="center", transform=ax.transAxes)
-        ax.set_yticks([])
-    ax.set_title(f"CommitPackFT samples per language (top {top})")
-    fig.tight_layout()
-    return _png(fig)
+    rows = language_rows(stats, top)
+    if not any(r["series"] == "kept" for r in rows):
+        rows = []  # nothing kept: say so rather than draw the input alone
+    return to_png(languages_chart(rows, f"CommitPackFT samples per language (top {top}, log scale)"), scale=1.5)
 
 
 def plot_funnel(stats: dict) -> bytes:
-    import matplotlib
+    """PNG: rows left after each stage and each rule's drops, log scale, so small stages stay visible."""
+    from octopack_spark.report.figures import funnel_chart, to_png
+    from octopack_spark.report.stats_rows import funnel_rows
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    stages = [s for s in stats.get("funnel", []) if s["kind"] == "stage"]
-    labels = ["input"] + [s["name"] for s in stages]
-    values = [stats.get("rows_in", 0)] + [s["rows_out"] for s in stages]
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(labels) + 1.2))
-    ax.barh(labels[::-1], values[::-1], color="#d8843b")
-    for y, v in enumerate(values[::-1]):
-        ax.text(v, y, f" {v:,}", va="center", fontsize=8)
-    ax.set_xlabel("rows remaining after the stage")
-    ax.set_title("Filter funnel")
-    fig.tight_layout()
-    return _png(fig)
-
-
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
+    return to_png(funnel_chart(*funnel_rows(stats)), scale=1.5)
 
 
 def _table(header: list[str], rows: list[list]) -> list[str]:
