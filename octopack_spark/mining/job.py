@@ -39,7 +39,9 @@ from octopack_spark.mining.sources import ReposFileError, RepoSpec, read_repos_f
 from octopack_spark.mining.changes import list_commits
 from octopack_spark.mining.clone import MiningError, open_repository
 from octopack_spark.mining.walk import RepoOutcome, commit_limit, mine_commits, plan_repository
+from octopack_spark.mining.progress import MineProgress, count_item
 from octopack_spark.mining.writer import CommitsWriter
+from octopack_spark.progress import current_reporter
 from octopack_spark.schema import (
     COMMITS_PARTITION,
     COMMITS_TABLE,
@@ -145,9 +147,10 @@ def _resume_point(prev: Optional[dict], spec: RepoSpec, full_refresh: bool) -> t
     return None, []
 
 
-def _task_fn(cfg_json: str, storage_json: str, staged_commits: str):
+def _task_fn(cfg_json: str, storage_json: str, staged_commits: str, counters=None):
     """The mapInArrow function: one input row = one work item (a repository, or a slice of a big
-    repository's history); one output row = its outcome and the Parquet files it wrote."""
+    repository's history); one output row = its outcome and the Parquet files it wrote. `counters`
+    (accumulators, only while a progress line is shown) get each item's counts."""
 
     def run_items(batches):
         from octopack_spark.config import StorageConfig
@@ -159,7 +162,10 @@ def _task_fn(cfg_json: str, storage_json: str, staged_commits: str):
             for item in batch.column(0).to_pylist():
                 d = json.loads(item)
                 keys.append(d["key"])
-                results.append(json.dumps(mine_item(d, mc, storage, staged_commits)))
+                result = mine_item(d, mc, storage, staged_commits)
+                if counters is not None:
+                    count_item(counters, d["kind"], result)
+                results.append(json.dumps(result))
         yield pa.RecordBatch.from_pydict({"key": keys, "result": results})
 
     return run_items
@@ -294,7 +300,7 @@ def _validation_outcome(problem) -> dict:
 
 
 def _run_items(spark, cfg: PipelineConfig, storage: Storage, items: list[dict], staged_commits: str,
-               what: str) -> dict[str, dict]:
+               what: str, counters=None) -> dict[str, dict]:
     """One Spark job, one task per work item; returns {key: result}. Files that no successful task
     attempt reported (a failed or speculative attempt) are deleted, so publish sees exactly the rows
     the outcomes count."""
@@ -305,7 +311,8 @@ def _run_items(spark, cfg: PipelineConfig, storage: Storage, items: list[dict], 
     # the driver validated with, wherever their working directory is.
     roots = [os.path.realpath(os.path.abspath(os.path.expanduser(r))) for r in cfg.mine.allowed_roots]
     task_cfg = cfg.mine.model_copy(update={"allowed_roots": roots})
-    fn = _task_fn(task_cfg.model_dump_json(), _task_storage(cfg, staged_commits).model_dump_json(), staged_commits)
+    fn = _task_fn(task_cfg.model_dump_json(), _task_storage(cfg, staged_commits).model_dump_json(), staged_commits,
+                  counters)
     set_stage(spark, f"mine {what}")
     try:
         rows = df.mapInArrow(fn, "key string, result string").collect()
@@ -355,13 +362,13 @@ def check_staged_rows(storage: Storage, staged_commits: str, outcomes: list[dict
 
 
 def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, staged_commits: str,
-                what: str) -> list[dict]:
+                what: str, counters=None) -> list[dict]:
     """Mine a batch of repositories: a first job opens and plans every repository and mines the short
     histories; long histories (and ranges a time budget left for this run) become slices of at most
     `mine.commits_per_task` commits, mined by a second job. Returns one outcome per repository."""
     mc = cfg.mine
     items = [{"key": s.name, "kind": "repo", "spec": s.to_dict(), "last_head": h} for s, h, _p in batch]
-    first = _run_items(spark, cfg, storage, items, staged_commits, what)
+    first = _run_items(spark, cfg, storage, items, staged_commits, what, counters)
     slices: list[dict] = []
     for s, _h, pending in batch:
         r = first.get(s.name)
@@ -378,8 +385,8 @@ def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, stage
                 slices.append({"key": f"{s.name}\0{rg['head']}\0{lo}", "repo": s.name, "kind": "slice",
                                "spec": s.to_dict(), "head": rg["head"], "base": rg["base"], "start": lo,
                                "stop": hi, "license": o["license"], "plan_uri": rg.get("plan_uri")})
-    second = _run_items(spark, cfg, storage, slices, staged_commits, f"{what}: {len(slices)} slices") \
-        if slices else {}
+    second = _run_items(spark, cfg, storage, slices, staged_commits, f"{what}: {len(slices)} slices",
+                        counters) if slices else {}
     _drop_unreported(storage, staged_commits, list(first.values()) + list(second.values()))
     outcomes = []
     for s, _h, _p in batch:
@@ -444,21 +451,9 @@ def _run_mine_locked(cfg: PipelineConfig, spark, storage: Storage, root: str, t0
         todo.append((s, last_head, pending))
     if todo and spark is None:
         spark = get_spark(cfg.spark, cfg.storage, uris=[root], app_name="octopack-mine")
-    for b, start in enumerate(range(0, len(todo), mc.batch_repos)):
-        batch = todo[start:start + mc.batch_repos]
-        unit = f"{run_id}-b{b:05d}"
-        staged_commits = join(staging_uri(root, unit), COMMITS_TABLE)
-        outcomes = _mine_batch(spark, cfg, storage, batch, staged_commits, f"{unit} ({len(batch)} repos)")
-        check_staged_rows(storage, staged_commits, outcomes, unit)
-        staged = _commit_side_tables(storage, root, unit, outcomes, run_id)
-        staged[COMMITS_TABLE] = staged_commits
-        publish(storage, root, unit, {t: (u, t) for t, u in staged.items()},
-                extra={"run_id": run_id, "outcomes": outcomes})
-        summary.batches += 1
-        for o in outcomes:
-            summary.add(o)
-            summary.errors += [{"repo": o["repo"], **e} for e in o["errors"]]
-        log.info("committed %s: %d repos, %d rows", unit, len(batch), sum(o["rows"] for o in outcomes))
+    with MineProgress(current_reporter(), summary, len(todo)) as progress:
+        progress.start(spark if todo else None)
+        _mine_batches(spark, cfg, storage, root, todo, summary, progress)
 
     summary.seconds = time.monotonic() - t0
     all_units = completed_units(storage, root)
@@ -479,6 +474,29 @@ def _run_mine_locked(cfg: PipelineConfig, spark, storage: Storage, root: str, t0
                 storage.delete(join(root, i["dst"]))
         storage.delete(join(root, "_log", f"{u['unit']}.json"))
     return summary
+
+
+def _mine_batches(spark, cfg: PipelineConfig, storage: Storage, root: str, todo: list, summary: MineSummary,
+                  progress: MineProgress) -> None:
+    """Each batch: mine, check the staged rows, publish the unit, then show its counts."""
+    run_id = summary.run_id
+    for b, start in enumerate(range(0, len(todo), cfg.mine.batch_repos)):
+        batch = todo[start:start + cfg.mine.batch_repos]
+        unit = f"{run_id}-b{b:05d}"
+        staged_commits = join(staging_uri(root, unit), COMMITS_TABLE)
+        outcomes = _mine_batch(spark, cfg, storage, batch, staged_commits, f"{unit} ({len(batch)} repos)",
+                               progress.counters)
+        check_staged_rows(storage, staged_commits, outcomes, unit)
+        staged = _commit_side_tables(storage, root, unit, outcomes, run_id)
+        staged[COMMITS_TABLE] = staged_commits
+        publish(storage, root, unit, {t: (u, t) for t, u in staged.items()},
+                extra={"run_id": run_id, "outcomes": outcomes})
+        summary.batches += 1
+        for o in outcomes:
+            summary.add(o)
+            summary.errors += [{"repo": o["repo"], **e} for e in o["errors"]]
+        progress.batch_committed()
+        log.info("committed %s: %d repos, %d rows", unit, len(batch), sum(o["rows"] for o in outcomes))
 
 
 def build_manifest(cfg: PipelineConfig, units: list[dict], summary: MineSummary, old: Optional[Manifest]) -> Manifest:
