@@ -54,9 +54,12 @@ def open_engine(name: str, catalog: Catalog, storage: Storage, cfg: Optional[Pip
         own = SparkContext._active_spark_context is None
 
         cfg = cfg or PipelineConfig()
+        # A query has no progress line of its own: Spark's console bar ("[Stage 1:> (0 + 2) / 4]", stderr,
+        # cleared when the stage ends) on a terminal only, never into logs. The user's setting wins.
+        console = "true" if _stderr_is_terminal() else "false"
         spark_cfg = cfg.spark.model_copy(update={
             "app_name": "octopack-sql",
-            "conf": {"spark.ui.showConsoleProgress": "false", **cfg.spark.conf},
+            "conf": {"spark.ui.showConsoleProgress": console, **cfg.spark.conf},
         })
         spark = get_spark(spark_cfg, cfg.storage, uris=[d.root for d in catalog.datasets])
     engine = SparkEngine(catalog, spark, storage)
@@ -66,6 +69,12 @@ def open_engine(name: str, catalog: Catalog, storage: Storage, cfg: Optional[Pip
         engine.close()
         if own:
             spark.stop()
+
+
+def _stderr_is_terminal() -> bool:
+    from octopack_spark.progress import progress_enabled
+
+    return progress_enabled()
 
 
 def run_query(sql: str, data: Sequence[str], engine: str = "duckdb", fmt: str = "table",
