@@ -38,7 +38,7 @@ class Progress:
     """One updating line: done/total, rate, ETA and free-form fields (rows=..., failed=...)."""
 
     def __init__(self, desc: str, total: Optional[int] = None, unit: str = "it", *, quiet: bool = False,
-                 stream: Optional[IO] = None, enabled: Optional[bool] = None):
+                 stream: Optional[IO] = None, enabled: Optional[bool] = None, bar_format: Optional[str] = None):
         self.desc, self.total, self.unit = desc, total, unit
         self.n = 0
         self.fields: dict = {}
@@ -49,36 +49,39 @@ class Progress:
 
             # miniters=1: every update may redraw (updates here are slow batches, not tight loops)
             self._bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr if stream is None else stream,
-                             dynamic_ncols=True, mininterval=0.1, miniters=1, leave=True)
+                             dynamic_ncols=True, mininterval=0.1, miniters=1, leave=True, bar_format=bar_format)
 
     def update(self, n: int = 1, *, refresh: bool = False, **fields) -> None:
         """Advance by n; fields (e.g. rows=1200, failed=1) are shown after the counts."""
         self.set(self.n + n, refresh=refresh, **fields)
 
     def set(self, done: Optional[int] = None, total: Optional[int] = None, *, refresh: bool = False,
-            **fields) -> None:
+            replace_fields: bool = False, **fields) -> None:
         """Set absolute counts (for callers that poll counters). refresh=True redraws now; otherwise
-        redraws are at most every 0.1 s. A field named x_per_s is shown as x/s."""
+        redraws are at most every 0.1 s. A field named x_per_s is shown as x/s. replace_fields=True
+        drops the fields not given instead of keeping their last values."""
         if done is not None:
             self.n = done
         if total is not None:
             self.total = total
+        if replace_fields:
+            self.fields.clear()
         self.fields.update(fields)
         if self._bar is None:
             return
         if total is not None:
             self._bar.total = total
-        if fields:
+        if fields or replace_fields:
             self._bar.set_postfix_str(", ".join(f"{k.replace('_per_s', '/s')}={_fmt(v)}"
                                                 for k, v in self.fields.items()), refresh=False)
         self._bar.update(self.n - self._bar.n)
         if refresh:
             self._bar.refresh()
 
-    def set_description(self, desc: str) -> None:
+    def set_description(self, desc: str, refresh: bool = True) -> None:
         self.desc = desc
         if self._bar is not None:
-            self._bar.set_description_str(desc, refresh=True)
+            self._bar.set_description_str(desc, refresh=refresh)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -117,16 +120,14 @@ class JobReporter:
         if not self.enabled:
             return
         if self._stage_bar is None:
-            self._stage_bar = Progress(self.job, n, "stage", stream=self.stream, enabled=True)
+            # no rate: steps differ too much in length for "stages/s" to mean anything
+            self._stage_bar = Progress(self.job, n, "stage", stream=self.stream, enabled=True,
+                                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                                  "[{elapsed}{postfix}]")
         bar = self._stage_bar
-        bar.fields.clear()
-        bar.set_description(f"{self.job} [{k}/{n}] {name}")
-        rows = {}
-        if rows_in is not None:
-            rows["rows_in"] = rows_in
-        if rows_out is not None:
-            rows["rows_out"] = rows_out
-        bar.set(k, total=n, refresh=True, **rows)
+        bar.set_description(f"{self.job} [{k}/{n}] {name}", refresh=False)
+        rows = {key: v for key, v in (("rows_in", rows_in), ("rows_out", rows_out)) if v is not None}
+        bar.set(k, total=n, refresh=True, replace_fields=True, **rows)
 
     def close(self) -> None:
         if self._stage_bar is not None:

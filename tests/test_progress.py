@@ -51,9 +51,12 @@ def test_stage_line_shows_step_and_rows():
     with JobReporter("ft", stream=tty) as rep:
         rep.stage(1, 3, "scored", rows_in=1000)
         rep.stage(2, 3, "dedup", rows_in=1000, rows_out=940)
+        rep.stage(3, 3, "write")
     text = tty.getvalue()
     assert "ft [1/3] scored" in text and "ft [2/3] dedup" in text
     assert "rows_in=1,000" in text and "rows_out=940" in text
+    last = text.rstrip().rsplit("\r", 1)[-1]
+    assert "ft [3/3] write" in last and "3/3" in last and "rows_" not in last  # no stale counts
 
 
 def test_quiet_reporter_prints_nothing():
