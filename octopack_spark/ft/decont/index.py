@@ -22,19 +22,17 @@ the 6 languages, so the language-specific copy wins); ties by language order, ta
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
 from octopack_spark.ft.decont.config import DecontConfig
+from octopack_spark.ft.hashing import crc32_hashes, window_hashes
 from octopack_spark.humanevalpack import load_humanevalpack
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
-_MULT = (np.random.default_rng(0xDEC0).integers(1, 2**63, size=64, dtype=np.uint64) * np.uint64(2)
-         + np.uint64(1))
 
 
 def normalize_ws(text: str) -> str:
@@ -47,17 +45,10 @@ def words(text: str) -> list[str]:
 
 def ngram_hashes(text: str, n: int) -> np.ndarray:
     """Unique 64-bit hashes of the word n-grams of `text` (empty if fewer than n words)."""
-    toks = np.fromiter((zlib.crc32(w.encode()) for w in words(text)), dtype=np.uint64)
-    m = len(toks) - n + 1
-    if m <= 0:
+    toks = crc32_hashes(w.encode() for w in words(text))
+    if len(toks) < n:
         return np.empty(0, dtype=np.uint64)
-    h = np.zeros(m, dtype=np.uint64)
-    for i in range(n):
-        h = h + toks[i:i + m] * _MULT[i]
-    h ^= h >> np.uint64(29)
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(32)
-    return np.unique(h)
+    return np.unique(window_hashes(toks, n))
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def resolve_bands_rows(cfg) -> tuple[int, int]:
 
 def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """(n, bands) uint64 keys: rows of equal key in the same band column are LSH candidates."""
-    from octopack_spark.ft.dedup.shingles import POS_MULT, mix64
+    from octopack_spark.ft.hashing import POS_MULT, mix64
 
     n = sigs.shape[0]
     s = sigs[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)

@@ -2,18 +2,18 @@
 
 A row becomes one document (`document_text`), the document becomes code tokens (identifiers and
 numbers as words, every other non-space character as its own token), and consecutive `n` tokens become
-one 64-bit shingle hash. Hashing uses zlib.crc32 and fixed multipliers, never Python's `hash()`, which is
-salted per process and would give executors different signatures.
+one 64-bit shingle hash (ft.hashing, shared with decontamination).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import zlib
 from typing import Optional
 
 import numpy as np
+
+from octopack_spark.ft.hashing import crc32_hashes, window_hashes
 
 # Bytes regex: ASCII words, or any single non-space byte (so UTF-8 multi-byte characters become a few
 # byte tokens: deterministic, and cheaper than decoding).
@@ -21,12 +21,6 @@ _TOKEN = re.compile(rb"[A-Za-z0-9_]+|[^\sA-Za-z0-9_]")
 _DIFF_HEADER = ("diff --git", "index ", "--- ", "+++ ", "@@", "new file mode", "deleted file mode",
                 "old mode", "new mode", "similarity index", "rename from", "rename to", "Binary files",
                 "\\ No newline")
-
-_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-# Position multipliers for the n-gram combination: fixed odd 64-bit constants from a seeded generator.
-POS_MULT = (np.random.default_rng(0x5EED).integers(1, 2**63, size=64, dtype=np.uint64) * np.uint64(2)
-            + np.uint64(1))
-
 
 def changed_text(old: Optional[str], new: Optional[str], diff: Optional[str], context_lines: int) -> str:
     """The changed lines (with +/- markers) and their context, without headers or line numbers, so the
@@ -64,32 +58,12 @@ def tokens(text: str | bytes, lowercase: bool = False) -> list[bytes]:
 
 
 def token_hashes(text: str | bytes, lowercase: bool = False) -> np.ndarray:
-    return np.fromiter(map(zlib.crc32, tokens(text, lowercase)), dtype=np.uint64)
-
-
-def mix64(h: np.ndarray) -> np.ndarray:
-    # splitmix64 finaliser: spreads the combined token hashes over all 64 bits.
-    h = h ^ (h >> np.uint64(30))
-    h = h * np.uint64(0xBF58476D1CE4E5B9)
-    h = h ^ (h >> np.uint64(27))
-    h = h * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
+    return crc32_hashes(tokens(text, lowercase))
 
 
 def shingle_hashes(tok: np.ndarray, n: int) -> np.ndarray:
     """64-bit hashes of every window of `n` consecutive token hashes (one window if fewer tokens)."""
-    if n > len(POS_MULT):
-        raise ValueError(f"n-gram size {n} > {len(POS_MULT)}")
-    m = len(tok)
-    if m == 0:
-        return np.empty(0, dtype=np.uint64)
-    if m < n:
-        n = m
-    w = m - n + 1
-    h = tok[:w] * POS_MULT[0]
-    for i in range(1, n):
-        h = h + tok[i:i + w] * POS_MULT[i]
-    return mix64(h + np.uint64(n))
+    return window_hashes(tok, n)
 
 
 def shingle_strings(text: str, n: int, lowercase: bool = False) -> list[bytes]:
