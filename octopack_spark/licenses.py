@@ -179,19 +179,19 @@ def parse_expression(s: str) -> Expr:
             return ("with", t.lower(), exc.lower())
         return ("id", t.lower())
 
-    def and_expr() -> Expr:
-        parts = [atom()]
-        while is_op(peek(), "AND") or peek() == ",":
+    def chain(operand, op: str, legacy: str) -> Expr:
+        """operand (op operand)*: `op` in any case, or its legacy spelling (`,` for AND, `/` for OR)."""
+        parts = [operand()]
+        while is_op(peek(), op.upper()) or peek() == legacy:
             take()
-            parts.append(atom())
-        return parts[0] if len(parts) == 1 else ("and", parts)
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else (op, parts)
+
+    def and_expr() -> Expr:
+        return chain(atom, "and", ",")
 
     def or_expr() -> Expr:
-        parts = [and_expr()]
-        while is_op(peek(), "OR") or peek() == "/":
-            take()
-            parts.append(and_expr())
-        return parts[0] if len(parts) == 1 else ("or", parts)
+        return chain(and_expr, "or", "/")
 
     e = or_expr()
     if pos != len(toks):
