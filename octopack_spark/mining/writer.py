@@ -7,7 +7,8 @@ and returns their names; the driver publishes exactly the files that successful 
 
 Layout and encoding match what Spark wrote before: `lang=<value>/` directories escaped as Spark escapes
 partition values (null -> `__HIVE_DEFAULT_PARTITION__`), zstd, UTC microsecond timestamps, every column
-nullable, no `lang` column inside the files. Memory is bounded: rows are buffered per language and a
+nullable. `lang` is both the folder key and a column inside every file (readers that see only the files,
+such as HF `datasets.load_dataset("parquet", data_files=...)`, keep it; see docs/governance.md). Memory is bounded: rows are buffered per language and a
 row group is written when a buffer reaches `row_group_bytes`, or the largest buffer is written when all
 of them together pass `max_buffer_bytes`.
 """
@@ -29,7 +30,7 @@ HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 # Characters Spark escapes in partition directory names (ExternalCatalogUtils.escapePathName).
 _ESCAPE = set('"#%\'*/:=?\\\x7f{[]^') | {chr(c) for c in range(0x20)}
 
-FILE_SCHEMA = pa.schema([f.with_nullable(True) for f in COMMITS_SCHEMA if f.name != COMMITS_PARTITION])
+FILE_SCHEMA = pa.schema([f.with_nullable(True) for f in COMMITS_SCHEMA])
 # Min/max statistics pay off for short values (repo, commit, paths, times), not for file contents and
 # diffs. Dictionary pages are off: zstd already folds repeated values, and trying them cost ~50 % more
 # write time on real repositories.
@@ -76,7 +77,7 @@ class CommitsWriter:
         if not batch.num_rows:
             return
         langs = batch.column(COMMITS_PARTITION)
-        data = batch.drop_columns([COMMITS_PARTITION]).cast(FILE_SCHEMA)
+        data = batch.cast(FILE_SCHEMA)
         if len(langs.unique()) == 1:
             pieces = [(langs[0].as_py(), data)]
         else:

@@ -29,12 +29,44 @@ def read_table(spark, storage: Storage, root: str, table: str, schema_ddl: Optio
     return reader.parquet(*files)
 
 
+PARTITION_COPY_PREFIX = "__partition_"
+
+
 def stage_table(df, root: str, unit: str, table: str, partition_by: Sequence[str] = ()) -> str:
-    """Write `df` as Parquet into the unit's staging area; returns the staged directory URI."""
+    """Write `df` as Parquet into the unit's staging area; returns the staged directory URI.
+
+    Partition columns stay inside the files as well as in the `col=value/` folder names: Spark leaves a
+    partitionBy column out of the files, so the folders are keyed by a copy of the column and renamed to
+    the column's own name afterwards. Spark, pyarrow.dataset and DuckDB (hive partitioning) read one
+    column from either; HF `datasets` and plain `pq.read_table` see it in the files."""
     staged = join(staging_uri(root, unit), table)
-    writer = df.write.mode("overwrite")
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
-    writer.parquet(to_s3a(staged))
+    if not partition_by:
+        df.write.mode("overwrite").parquet(to_s3a(staged))
+        return staged
+    copies = {c: PARTITION_COPY_PREFIX + c for c in partition_by}
+    for col, copy in copies.items():
+        df = df.withColumn(copy, df[col])
+    df.write.mode("overwrite").partitionBy(*copies.values()).parquet(to_s3a(staged))
+    _rename_partition_folders(df.sparkSession, to_s3a(staged), copies)
     return staged
+
+
+def _rename_partition_folders(spark, staged: str, copies: dict[str, str]) -> None:
+    """`__partition_lang=X/` -> `lang=X/` at every level, through Hadoop's file system (local or s3a)."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    base = jvm.org.apache.hadoop.fs.Path(staged)
+    fs = base.getFileSystem(conf)
+    level = [base]
+    for col, copy in copies.items():
+        nxt = []
+        for parent in level:
+            for st in fs.listStatus(parent):
+                name = st.getPath().getName()
+                if st.isDirectory() and name.startswith(copy + "="):
+                    dst = jvm.org.apache.hadoop.fs.Path(parent, col + name[len(copy):])
+                    if not fs.rename(st.getPath(), dst):
+                        raise OSError(f"cannot rename {st.getPath().toString()} to {dst.toString()}")
+                    nxt.append(dst)
+        level = nxt
 

@@ -11,6 +11,7 @@ from typing import Optional
 
 from octopack_spark.ft.decont.config import DecontConfig
 from octopack_spark.ft.decont.index import DecontIndex, load_index
+from octopack_spark.redact import portable_ref
 
 
 def decontaminate(df, cfg: DecontConfig, index: Optional[DecontIndex] = None):
@@ -64,7 +65,8 @@ def decontaminate(df, cfg: DecontConfig, index: Optional[DecontIndex] = None):
         "by_kind": kinds, "by_language": langs, "by_field": fields,
         "by_reason": dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))[:200]),
         "index": index.stats,
-        "params": {"source": cfg.source, "languages": list(cfg.languages), "fields": list(cfg.fields),
+        "params": {"source": portable_ref(cfg.source),  # published: no local path
+                   "languages": list(cfg.languages), "fields": list(cfg.fields),
                    "columns": list(cfg.columns), "exact": cfg.exact, "exact_min_chars": cfg.exact_min_chars,
                    "ngram": cfg.ngram, "ngram_size": cfg.ngram_size, "ngram_min_overlap": cfg.ngram_min_overlap,
                    "ngram_min_hits": cfg.ngram_min_hits, "common_ngram_tasks": cfg.common_ngram_tasks},
