@@ -97,14 +97,9 @@ def run_measured(cmd: list[str], env: dict | None = None, log: str | None = None
 
 
 def dir_bytes(path: str) -> int:
-    total = 0
-    for r, _d, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(r, f)).st_size
-            except OSError:
-                pass
-    return total
+    from octopack_spark.storage.fs import local_tree_bytes
+
+    return local_tree_bytes(path)
 
 
 def gib(n: float) -> str:

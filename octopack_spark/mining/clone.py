@@ -24,6 +24,7 @@ from typing import Iterator, Optional
 import pygit2
 
 from octopack_spark.mining.sources import RepoSpec
+from octopack_spark.storage.fs import local_tree_bytes
 
 
 class MiningError(Exception):
@@ -114,14 +115,7 @@ def scratch_root(configured: Optional[str] = None) -> str:
 
 
 def _dir_size(path: str) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for f in files:
-            try:
-                total += os.lstat(os.path.join(root, f)).st_size
-            except OSError:
-                pass
-    return total
+    return local_tree_bytes(path)
 
 
 def _cache_key(spec: RepoSpec) -> str:

@@ -29,7 +29,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import pyarrow as pa
 
@@ -54,10 +54,18 @@ from octopack_spark.schema import (
     STATE_VERSION,
 )
 from octopack_spark.spark.diagnose import set_stage, stage_failed
+from octopack_spark.steps import StageReporter, Step, StepRows, run_steps
 from octopack_spark.storage.fs import Storage, is_s3, join, normalize, relative_to
 from octopack_spark.storage.lock import dataset_lock
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
-from octopack_spark.storage.publish import completed_units, discard_staging, publish, recover, staging_uri
+from octopack_spark.storage.publish import (
+    completed_units,
+    delete_unit,
+    discard_staging,
+    publish,
+    recover,
+    staging_uri,
+)
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +192,22 @@ def _plan_uri(staged_commits: str, repo: str, head: str) -> str:
     return join(staged_commits.rsplit("/", 1)[0], "_plans", f"{key}.txt")
 
 
+def _slice_commits(d: dict, git_dir: str, spec: RepoSpec, mc: MineConfig, storage: Storage,
+                   outcome: RepoOutcome) -> list[str]:
+    """The commits [start, stop) of a slice work item: from the plan file its planning task wrote, or
+    listed again for a range left pending by an earlier run (the same arguments give the same list)."""
+    outcome.head, outcome.license = d["head"], d["license"]
+    if d.get("plan_uri"):
+        all_shas = storage.read_text(d["plan_uri"]).split("\n")
+    else:
+        all_shas, _merges = list_commits(
+            git_dir, d["head"], d["base"], since=mc.since.timestamp() if mc.since else None,
+            until=mc.until.timestamp() if mc.until else None, max_commits=commit_limit(spec, mc))
+    shas = all_shas[d["start"]:d["stop"]]
+    outcome.status = "ok"
+    return shas
+
+
 def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) -> dict:
     """Mine one work item inside a task. `d["kind"]` is "repo" (open, plan, and mine the history when it
     is short; a long one comes back as `split` for the driver to slice) or "slice" (commits
@@ -212,16 +236,8 @@ def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) ->
                 if outcome.status != "empty":
                     outcome.status = "ok"
             else:
-                outcome.head, outcome.license = d["head"], d["license"]
                 head, base, start = d["head"], d["base"], d["start"]
-                if d.get("plan_uri"):
-                    all_shas = storage.read_text(d["plan_uri"]).split("\n")
-                else:  # a range left pending by an earlier run: the same arguments give the same list
-                    all_shas, _merges = list_commits(
-                        git_dir, head, base, since=mc.since.timestamp() if mc.since else None,
-                        until=mc.until.timestamp() if mc.until else None, max_commits=commit_limit(spec, mc))
-                shas = all_shas[start:d["stop"]]
-                outcome.status = "ok"
+                shas = _slice_commits(d, git_dir, spec, mc, storage, outcome)
             if shas:
                 for batch in mine_commits(repo, git_dir, spec, mc, shas, outcome, deadline):
                     writer.write(batch)
@@ -403,7 +419,7 @@ def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, stage
     return outcomes
 
 
-def run_mine(cfg: PipelineConfig, spark=None) -> MineSummary:
+def run_mine(cfg: PipelineConfig, spark=None, reporter: Optional[StageReporter] = None) -> MineSummary:
     """Run the mining job described by `cfg` (cfg.mine.output required). Returns the run summary."""
     mc = cfg.mine
     if not mc.output:
@@ -413,90 +429,135 @@ def run_mine(cfg: PipelineConfig, spark=None) -> MineSummary:
     storage = Storage.for_config(cfg.storage)
     storage.ensure_bucket(root)
     with dataset_lock(storage, root, "mine"):  # one writer per dataset: a second run is refused
-        return _run_mine_locked(cfg, spark, storage, root, t0)
+        return _run_mine_locked(cfg, spark, storage, root, t0, reporter)
 
 
-def _run_mine_locked(cfg: PipelineConfig, spark, storage: Storage, root: str, t0: float) -> MineSummary:
-    from octopack_spark.spark.session import get_spark
+@dataclass
+class MineRun:
+    """What the mining steps (MINE_STEPS) share: settings, the dataset, and what each step found."""
 
-    mc = cfg.mine
-    specs = collect_specs(mc)
-    sources = resolve_sources(specs, mc.allowed_roots, mc.allowed_schemes)
+    cfg: PipelineConfig
+    spark: Any
+    storage: Storage
+    root: str
+    t0: float
+    run_id: str = field(default_factory=_new_run_id)
+    sources: Any = None                                     # mining.sources.Sources
+    prior: dict[str, dict] = field(default_factory=dict)    # last state row per repository
+    old_manifest: Optional[Manifest] = None
+    todo: list[tuple] = field(default_factory=list)         # (spec, last mined HEAD, pending ranges)
+    summary: Optional[MineSummary] = None
 
-    # Finish what a killed run left half-published, and drop its unpublished staging.
-    finished = recover(storage, root)
+    def add_outcomes(self, outcomes: list[dict]) -> None:
+        for o in outcomes:
+            self.summary.add(o)
+            self.summary.errors += [{"repo": o["repo"], **e} for e in o["errors"]]
+
+
+def _sources_step(run: MineRun) -> None:
+    """The repositories to mine, validated and named on the driver (no repositories: an error, before
+    anything is touched)."""
+    mc = run.cfg.mine
+    run.sources = resolve_sources(collect_specs(mc), mc.allowed_roots, mc.allowed_schemes)
+
+
+def _recover_step(run: MineRun) -> None:
+    """Finish what a killed run left half-published, drop its unpublished staging, read the prior state."""
+    finished = recover(run.storage, run.root)
     if finished:
         log.info("finished publishing %d unit(s) left by an interrupted run", len(finished))
-    discard_staging(storage, root)
-    old_units = completed_units(storage, root)
-    prior = previous_state(storage, root, old_units)
-    old_manifest = read_manifest(storage, root, required=False)
-
-    run_id = _new_run_id()
-    summary = MineSummary(run_id=run_id, output=root)
-
-    if sources.problems:
-        outcomes = [_validation_outcome(p) for p in sources.problems]
-        unit = f"{run_id}-v"
-        staged = _commit_side_tables(storage, root, unit, outcomes, run_id)
-        publish(storage, root, unit, {t: (u, t) for t, u in staged.items()},
-                extra={"run_id": run_id, "outcomes": outcomes})
-        for o in outcomes:
-            summary.add(o)
-            summary.errors += [{"repo": o["repo"], **e} for e in o["errors"]]
-
-    todo = []
-    for s in sources.specs:
-        last_head, pending = _resume_point(prior.get(s.name), s, mc.full_refresh)
-        todo.append((s, last_head, pending))
-    if todo and spark is None:
-        spark = get_spark(cfg.spark, cfg.storage, uris=[root], app_name="octopack-mine")
-    with MineProgress(current_reporter(), summary, len(todo)) as progress:
-        progress.start(spark if todo else None)
-        _mine_batches(spark, cfg, storage, root, todo, summary, progress)
-
-    summary.seconds = time.monotonic() - t0
-    all_units = completed_units(storage, root)
-    if mc.full_refresh:
-        keep = [u for u in all_units if u.get("extra", {}).get("run_id") == run_id]
-        stale = [u for u in all_units if u.get("extra", {}).get("run_id") != run_id]
-    else:
-        keep, stale = all_units, []
-    manifest = build_manifest(cfg, keep, summary, old_manifest if not mc.full_refresh else None)
-    if spark is not None:
-        from octopack_spark.spark.session import recorded_conf
-
-        manifest.extra["spark_conf"] = recorded_conf(spark)
-    write_manifest(storage, root, manifest)
-    for u in stale:  # only after the new manifest no longer lists them
-        for items in u["tables"].values():
-            for i in items:
-                storage.delete(join(root, i["dst"]))
-        storage.delete(join(root, "_log", f"{u['unit']}.json"))
-    return summary
+    discard_staging(run.storage, run.root)
+    run.prior = previous_state(run.storage, run.root, completed_units(run.storage, run.root))
+    run.old_manifest = read_manifest(run.storage, run.root, required=False)
 
 
-def _mine_batches(spark, cfg: PipelineConfig, storage: Storage, root: str, todo: list, summary: MineSummary,
-                  progress: MineProgress) -> None:
+def _validate_step(run: MineRun) -> None:
+    """Repositories that failed validation get an outcome (an errors + state row), published as unit `-v`."""
+    mc = run.cfg.mine
+    run.summary = MineSummary(run_id=run.run_id, output=run.root)
+    if run.sources.problems:
+        _publish_outcomes(run, f"{run.run_id}-v", [_validation_outcome(p) for p in run.sources.problems])
+    for s in run.sources.specs:
+        last_head, pending = _resume_point(run.prior.get(s.name), s, mc.full_refresh)
+        run.todo.append((s, last_head, pending))
+
+
+def _publish_outcomes(run: MineRun, unit: str, outcomes: list[dict]) -> None:
+    """Outcomes without rows (errors + state rows only), published as one unit."""
+    staged = _commit_side_tables(run.storage, run.root, unit, outcomes, run.run_id)
+    publish(run.storage, run.root, unit, {t: (u, t) for t, u in staged.items()},
+            extra={"run_id": run.run_id, "outcomes": outcomes})
+    run.add_outcomes(outcomes)
+
+
+def _mine_step(run: MineRun) -> StepRows:
+    """Batches of `mine.batch_repos` repositories, each mined, checked and published as one unit."""
+    from octopack_spark.spark.session import get_spark
+
+    cfg = run.cfg
+    if run.todo and run.spark is None:
+        run.spark = get_spark(cfg.spark, cfg.storage, uris=[run.root], app_name="octopack-mine")
+    with MineProgress(current_reporter(), run.summary, len(run.todo)) as progress:
+        progress.start(run.spark if run.todo else None)
+        _mine_batches(run, progress)
+    return StepRows(rows_in=len(run.todo), rows_out=run.summary.rows)
+
+
+def _mine_batches(run: MineRun, progress: MineProgress) -> None:
     """Each batch: mine, check the staged rows, publish the unit, then show its counts."""
-    run_id = summary.run_id
-    for b, start in enumerate(range(0, len(todo), cfg.mine.batch_repos)):
-        batch = todo[start:start + cfg.mine.batch_repos]
-        unit = f"{run_id}-b{b:05d}"
+    cfg, storage, root = run.cfg, run.storage, run.root
+    for b, start in enumerate(range(0, len(run.todo), cfg.mine.batch_repos)):
+        batch = run.todo[start:start + cfg.mine.batch_repos]
+        unit = f"{run.run_id}-b{b:05d}"
         staged_commits = join(staging_uri(root, unit), COMMITS_TABLE)
-        outcomes = _mine_batch(spark, cfg, storage, batch, staged_commits, f"{unit} ({len(batch)} repos)",
+        outcomes = _mine_batch(run.spark, cfg, storage, batch, staged_commits, f"{unit} ({len(batch)} repos)",
                                progress.counters)
         check_staged_rows(storage, staged_commits, outcomes, unit)
-        staged = _commit_side_tables(storage, root, unit, outcomes, run_id)
+        staged = _commit_side_tables(storage, root, unit, outcomes, run.run_id)
         staged[COMMITS_TABLE] = staged_commits
         publish(storage, root, unit, {t: (u, t) for t, u in staged.items()},
-                extra={"run_id": run_id, "outcomes": outcomes})
-        summary.batches += 1
-        for o in outcomes:
-            summary.add(o)
-            summary.errors += [{"repo": o["repo"], **e} for e in o["errors"]]
+                extra={"run_id": run.run_id, "outcomes": outcomes})
+        run.summary.batches += 1
+        run.add_outcomes(outcomes)
         progress.batch_committed()
         log.info("committed %s: %d repos, %d rows", unit, len(batch), sum(o["rows"] for o in outcomes))
+
+
+def _manifest_step(run: MineRun) -> None:
+    """manifest.json over the units to keep; with full_refresh, then delete the other runs' files."""
+    mc, storage, root = run.cfg.mine, run.storage, run.root
+    run.summary.seconds = time.monotonic() - run.t0
+    all_units = completed_units(storage, root)
+    if mc.full_refresh:
+        keep = [u for u in all_units if u.get("extra", {}).get("run_id") == run.run_id]
+        stale = [u for u in all_units if u.get("extra", {}).get("run_id") != run.run_id]
+    else:
+        keep, stale = all_units, []
+    manifest = build_manifest(run.cfg, keep, run.summary, run.old_manifest if not mc.full_refresh else None)
+    if run.spark is not None:
+        from octopack_spark.spark.session import recorded_conf
+
+        manifest.extra["spark_conf"] = recorded_conf(run.spark)
+    write_manifest(storage, root, manifest)
+    for u in stale:  # only after the new manifest no longer lists them
+        delete_unit(storage, root, u)
+
+
+MINE_STEPS = (
+    Step("sources", _sources_step, reads=("repos", "repos file"), writes=("sources",)),
+    Step("recover", _recover_step, reads=("_log/", "_staging/", "state"), writes=("prior state",)),
+    Step("validate", _validate_step, reads=("sources", "prior state"), writes=("unit <run>-v: errors, state",)),
+    Step("mine", _mine_step, reads=("repositories", "prior state"),
+         writes=("unit <run>-b<N> per batch: commits, errors, state",)),
+    Step("manifest", _manifest_step, reads=("committed units",), writes=("manifest.json",)),
+)
+
+
+def _run_mine_locked(cfg: PipelineConfig, spark, storage: Storage, root: str, t0: float,
+                     reporter: Optional[StageReporter] = None) -> MineSummary:
+    run = MineRun(cfg, spark, storage, root, t0)
+    run_steps("mine", MINE_STEPS, run, logger=log, reporter=reporter)
+    return run.summary
 
 
 def build_manifest(cfg: PipelineConfig, units: list[dict], summary: MineSummary, old: Optional[Manifest]) -> Manifest:

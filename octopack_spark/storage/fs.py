@@ -76,6 +76,18 @@ def bucket_key(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def local_tree_bytes(path: str) -> int:
+    """Bytes of the files under a local directory (links not followed; files that vanish meanwhile skipped)."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
 def create_temp_file(directory: str, prefix: str = ".tmp-") -> tuple[int, str]:
     """A new, uniquely named file in `directory`, opened for writing: (fd, path).
 

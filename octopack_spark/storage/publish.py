@@ -143,9 +143,17 @@ def recover(storage: Storage, root: str) -> list[str]:
     return finished
 
 
+def delete_unit(storage: Storage, root: str, record: dict) -> None:
+    """Delete a published unit's files and then its record: only once no manifest lists them."""
+    for items in record["tables"].values():
+        for i in items:
+            storage.delete(join(root, i["dst"]))
+    storage.delete(_intent_uri(root, record["unit"]))
+
+
 def discard_staging(storage: Storage, root: str) -> None:
     """Remove staging left by killed runs (their units never got an intent record)."""
     storage.delete(join(root, STAGING_DIR))
 
 
-__all__ = ["publish", "recover", "completed_units", "discard_staging", "staging_uri", "PublishedFile", "is_s3"]
+__all__ = ["publish", "recover", "completed_units", "delete_unit", "discard_staging", "staging_uri", "PublishedFile", "is_s3"]
