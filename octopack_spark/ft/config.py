@@ -147,6 +147,13 @@ class GuardConfig(_Model):
     allow_over_removal: bool = False
 
 
+class SecretsConfig(_Model):
+    """Secrets in the kept rows (ft.secrets): redact = replace each with <SECRET_KIND> (default); drop = leave
+    the row out of commitpackft; off = publish the texts as mined."""
+
+    mode: Literal["redact", "drop", "off"] = "redact"
+
+
 class FtConfig(_Model):
     input: Optional[str] = None  # dataset root written by `octopack mine` (holds commits/ + manifest.json)
     output: Optional[str] = None  # dataset root for scored/, commitpackft/, stats, README.md, manifest.json
@@ -158,5 +165,6 @@ class FtConfig(_Model):
     decont: DecontConfig = Field(default_factory=DecontConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     guard: GuardConfig = Field(default_factory=GuardConfig)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     # Spark partitions for the scoring pass (None: as read). More partitions = smaller tasks.
     score_partitions: Optional[int] = Field(default=None, ge=1)

@@ -36,6 +36,7 @@ from octopack_spark.config import PipelineConfig
 from octopack_spark.errors import UserFacingError
 from octopack_spark.ft.config import FtConfig
 from octopack_spark.ft.guard import ft_output_problem
+from octopack_spark.ft.secrets_step import add_secrets_stats, redact_messages, scan_secrets
 from octopack_spark.ft.filters.pipeline import ANNOTATION_STEPS, RULES, active_rules, reason_stage
 from octopack_spark.ft.stats import build_funnel, render_funnel, stats_rows
 from octopack_spark.ft.tables import (
@@ -437,12 +438,12 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
                .withColumn("keep", F.col("drop_reason").isNull()))
     # Not materialized: the parts are, and the verdict is a cheap native expression, so scored and
     # commitpackft each recompute it rather than rewriting every row once more.
-    scored_df = allrows.drop(*CONTENT_COLUMNS)
+    scored_df = redact_messages(allrows.drop(*CONTENT_COLUMNS), fc.secrets)  # published: no secret in messages
     staged_scored = stage_table(scored_df, out_root, unit, SCORED_TABLE)
 
     # ---- commitpackft
     set_stage(spark, "ft: write commitpackft")
-    kept = allrows.where(F.col("keep"))
+    kept, secrets_acc = scan_secrets(allrows.where(F.col("keep")), fc.secrets)  # ft.secrets: redact / drop
     cpft = kept.select(
         "commit", "old_file", "new_file", "old_contents", "new_contents", F.col("subject_clean").alias("subject"),
         "message", "lang", "license", "repos", "row_id", "repo", F.col("subject").alias("subject_raw"), "stars",
@@ -456,6 +457,7 @@ def _run_ft_locked(cfg: PipelineConfig, spark, p: dict, t_start: float) -> FtSum
     agg = (scored_df.groupBy("drop_reason", "lang", "license", "nl_lang")
            .agg(F.count("*").alias("n"), F.sum("content_bytes").alias("b")).collect())
     stats = _stats(cfg, p, agg, score_seconds, timings, step_stats, run_id)
+    add_secrets_stats(stats, secrets_acc.value, fc.secrets)
     problem = ft_output_problem(stats["_steps"], stats["rows_in"], stats["rows_out"], fc.guard)
     if problem:  # over-removal guard (ft.guard): before anything is published
         discard_staging(storage, out_root)

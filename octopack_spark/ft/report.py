@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from octopack_spark.ft.secrets_step import secrets_section
 from octopack_spark.ft.tables import COMMITPACKFT_COLUMNS, PAPER_COLUMNS
 
 LANG_PNG = "languages.png"
@@ -152,6 +153,7 @@ def render_card(stats: dict, title: Optional[str] = None, plots: bool = True) ->
         lines += _table(["license", "samples"], [[k, f"{v:,}"] for k, v in sorted(stats["licenses_out"].items(),
                                                                                   key=lambda kv: -kv[1])])
         lines.append("")
+    lines += secrets_section(stats.get("secrets"))
     lines += ["## Columns", ""]
     lines += _table(["column", "description"], [[f"`{c}`" + (" (paper)" if c in PAPER_COLUMNS else ""),
                                                  _COLUMN_DOCS.get(c, "")] for c in COMMITPACKFT_COLUMNS])

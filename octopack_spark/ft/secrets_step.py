@@ -1,0 +1,125 @@
+"""CommitPackFT's secrets step: the kept rows' texts are scanned (octopack_spark.governance.secrets) just
+before `commitpackft` is written; secrets are replaced by `<SECRET_KIND>` placeholders (ft.secrets.mode =
+redact, the default) or their rows are left out (drop). Counts go to stats.json (`secrets`) and the card.
+
+`redact_batch` is pure (Arrow in, Arrow out) and tested without Spark; `scan_secrets` runs it on Spark.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import pyarrow as pa
+
+from octopack_spark.governance.secrets import find_secrets, redact
+
+# Columns of the kept rows that reach commitpackft as text (subject_clean -> subject, subject -> subject_raw).
+TEXT_COLUMNS = ("old_contents", "new_contents", "message", "subject", "subject_clean")
+
+
+def redact_batch(batch: pa.RecordBatch, columns: Iterable[str], mode: str) -> tuple[pa.RecordBatch, dict]:
+    """The batch with secrets redacted (mode redact) or rows holding one removed (mode drop), and counts:
+    {"rows_with_secrets", "rows_dropped", "kind:<kind>": findings}."""
+    columns = [c for c in columns if c in batch.schema.names]
+    data = {c: batch.column(c).to_pylist() for c in columns}
+    counts: dict[str, float] = {"rows_with_secrets": 0, "rows_dropped": 0}
+    keep = [True] * batch.num_rows
+    for i in range(batch.num_rows):
+        hit = False
+        for c in columns:
+            findings = find_secrets(data[c][i])
+            if not findings:
+                continue
+            hit = True
+            for f in findings:
+                counts[f"kind:{f.kind}"] = counts.get(f"kind:{f.kind}", 0) + 1
+            data[c][i] = redact(data[c][i], findings)
+        if hit:
+            counts["rows_with_secrets"] += 1
+            if mode == "drop":
+                keep[i] = False
+                counts["rows_dropped"] += 1
+    arrays = [pa.array(data[f.name], f.type) if f.name in data else batch.column(f.name) for f in batch.schema]
+    out = pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+    if not all(keep):
+        out = out.filter(pa.array(keep))
+    return out, counts
+
+
+def _sum_param():
+    from pyspark.accumulators import AccumulatorParam
+
+    class _Sum(AccumulatorParam):
+        def zero(self, value):
+            return {}
+
+        def addInPlace(self, a, b):
+            for k, v in b.items():
+                a[k] = a.get(k, 0) + v
+            return a
+
+    return _Sum()
+
+
+def scan_secrets(df, cfg):
+    """(df with ft.secrets applied, accumulator of the counts; read it after an action on the result)."""
+    acc = df.sparkSession.sparkContext.accumulator({}, _sum_param())
+    if cfg.mode == "off":
+        return df, acc
+    mode, columns = cfg.mode, [c for c in TEXT_COLUMNS if c in df.columns]
+
+    def run(batches):
+        total: dict[str, float] = {}
+        for b in batches:
+            out, counts = redact_batch(b, columns, mode)
+            for k, v in counts.items():
+                total[k] = total.get(k, 0) + v
+            yield out
+        acc.add(total)
+
+    return df.mapInArrow(run, df.schema), acc
+
+
+def redact_messages(df, cfg):
+    """The `scored` table's texts (messages and subjects of every row, kept or not) with secrets redacted,
+    whatever ft.secrets.mode says about commitpackft's rows (off: unchanged)."""
+    if cfg.mode == "off":
+        return df
+    columns = [c for c in TEXT_COLUMNS if c in df.columns]
+
+    def run(batches):
+        for b in batches:
+            yield redact_batch(b, columns, "redact")[0]
+
+    return df.mapInArrow(run, df.schema)
+
+
+def secrets_stats(counts: dict, cfg) -> dict:
+    """stats.json's `secrets` entry (no secret values: kinds and counts only)."""
+    return {
+        "mode": cfg.mode,
+        "rows_with_secrets": int(counts.get("rows_with_secrets", 0)),
+        "rows_dropped": int(counts.get("rows_dropped", 0)),
+        "findings_by_kind": {k[5:]: int(v) for k, v in sorted(counts.items()) if k.startswith("kind:")},
+    }
+
+
+def secrets_section(s) -> list[str]:
+    """The data card's lines about the secrets step (kinds and counts; no values)."""
+    if not s:
+        return []
+    if s["mode"] == "off":
+        return ["## Secrets", "", "Secrets scanning was switched off (`ft.secrets.mode: off`).", ""]
+    action = ("replaced by `<SECRET_KIND>` placeholders" if s["mode"] == "redact"
+              else f"left out ({s['rows_dropped']:,} rows)")
+    kinds = ", ".join(f"{k} {v:,}" for k, v in s["findings_by_kind"].items()) or "none"
+    return ["## Secrets", "",
+            f"File contents, messages and subjects were scanned for secrets (API keys, tokens, private keys, "
+            f"passwords in URLs and assignments; see docs/governance.md). {s['rows_with_secrets']:,} kept rows held "
+            f"one; they were {action}. Findings by kind: {kinds}. Messages in `scored` are redacted too.", ""]
+
+
+def add_secrets_stats(stats: dict, counts: dict, cfg) -> None:
+    """Record the step in the run's stats; rows it dropped leave rows_out (the funnel counts rows before it)."""
+    stats["secrets"] = secrets_stats(counts, cfg)
+    stats["rows_out"] -= stats["secrets"]["rows_dropped"]
