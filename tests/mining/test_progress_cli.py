@@ -20,6 +20,7 @@ from tests.helpers.gitrepo import RepoBuilder
 pytestmark = pytest.mark.spark
 
 N_REPOS = 4
+SAME_ROWS = f"commits {3 * N_REPOS}, rows {3 * N_REPOS}, "  # one file changed by each of 3 commits per repo
 # tqdm's line: "mine repos:  50%|#####     | 2/4 [00:03<00:03, ... commits=12, rows=24, rows/s=8, failed=0]"
 LINE = re.compile(r"mine repos:[^\r\n]*?(\d+)/(\d+) \[[^\r\n]*?commits=([\d,]+), rows=([\d,]+)")
 
@@ -90,6 +91,7 @@ def test_mine_progress_line_updates_on_a_terminal(repos, tmp_path):
     last = list(LINE.finditer(tty))[-1]
     assert int(last.group(3).replace(",", "")) == 3 * N_REPOS  # commits of the finished run
     assert "mine repos" not in stdout and f"mined {N_REPOS} repositories" in stdout
+    assert SAME_ROWS in stdout  # the counting tasks mine the same rows as without a line
 
 
 def test_mine_quiet_prints_no_progress_on_a_terminal(repos, tmp_path):
@@ -104,4 +106,4 @@ def test_mine_without_a_terminal_prints_no_progress(repos, tmp_path):
                        env=_env(), timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     assert "mine repos" not in p.stderr and "\r" not in p.stderr, p.stderr[-3000:]
-    assert f"mined {N_REPOS} repositories" in p.stdout
+    assert f"mined {N_REPOS} repositories" in p.stdout and SAME_ROWS in p.stdout
