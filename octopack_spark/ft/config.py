@@ -152,6 +152,9 @@ class SecretsConfig(_Model):
     the row out of commitpackft; off = publish the texts as mined."""
 
     mode: Literal["redact", "drop", "off"] = "redact"
+    # E-mail addresses and the names in Signed-off-by:/Co-authored-by:/... trailers of messages and subjects
+    # (commitpackft and scored) -> <EMAIL_n>/<PERSON_n> (keyed by $OCTOPACK_PII_KEY when set); off = as mined.
+    personal_data: Literal["pseudonymize", "off"] = "pseudonymize"
 
 
 class FtConfig(_Model):

@@ -11,17 +11,26 @@ from typing import Iterable
 
 import pyarrow as pa
 
+from octopack_spark.governance.personal import pseudonymize
 from octopack_spark.governance.secrets import find_secrets, redact
 
 # Columns of the kept rows that reach commitpackft as text (subject_clean -> subject, subject -> subject_raw).
 TEXT_COLUMNS = ("old_contents", "new_contents", "message", "subject", "subject_clean")
+MESSAGE_COLUMNS = ("message", "subject", "subject_clean")  # where e-mail addresses and trailer names are replaced
 
 
-def redact_batch(batch: pa.RecordBatch, columns: Iterable[str], mode: str) -> tuple[pa.RecordBatch, dict]:
-    """The batch with secrets redacted (mode redact) or rows holding one removed (mode drop), and counts:
-    {"rows_with_secrets", "rows_dropped", "kind:<kind>": findings}."""
+def redact_batch(batch: pa.RecordBatch, columns: Iterable[str], mode: str,
+                 personal: bool = False) -> tuple[pa.RecordBatch, dict]:
+    """The batch with secrets redacted (mode redact) or rows holding one removed (mode drop; off: no scan), and
+    counts {"rows_with_secrets", "rows_dropped", "kind:<kind>": findings}; `personal`: e-mail addresses and
+    trailer names in MESSAGE_COLUMNS replaced by placeholders first (governance.personal)."""
     columns = [c for c in columns if c in batch.schema.names]
     data = {c: batch.column(c).to_pylist() for c in columns}
+    if personal:
+        for c in (c for c in MESSAGE_COLUMNS if c in data):
+            data[c] = [pseudonymize(v) for v in data[c]]
+    if mode == "off":
+        columns = []
     counts: dict[str, float] = {"rows_with_secrets": 0, "rows_dropped": 0}
     keep = [True] * batch.num_rows
     for i in range(batch.num_rows):
@@ -64,14 +73,15 @@ def _sum_param():
 def scan_secrets(df, cfg):
     """(df with ft.secrets applied, accumulator of the counts; read it after an action on the result)."""
     acc = df.sparkSession.sparkContext.accumulator({}, _sum_param())
-    if cfg.mode == "off":
+    personal = cfg.personal_data == "pseudonymize"
+    if cfg.mode == "off" and not personal:
         return df, acc
     mode, columns = cfg.mode, [c for c in TEXT_COLUMNS if c in df.columns]
 
     def run(batches):
         total: dict[str, float] = {}
         for b in batches:
-            out, counts = redact_batch(b, columns, mode)
+            out, counts = redact_batch(b, columns, mode, personal)
             for k, v in counts.items():
                 total[k] = total.get(k, 0) + v
             yield out
@@ -83,13 +93,14 @@ def scan_secrets(df, cfg):
 def redact_messages(df, cfg):
     """The `scored` table's texts (messages and subjects of every row, kept or not) with secrets redacted,
     whatever ft.secrets.mode says about commitpackft's rows (off: unchanged)."""
-    if cfg.mode == "off":
+    personal = cfg.personal_data == "pseudonymize"
+    if cfg.mode == "off" and not personal:
         return df
-    columns = [c for c in TEXT_COLUMNS if c in df.columns]
+    mode, columns = ("off" if cfg.mode == "off" else "redact"), [c for c in TEXT_COLUMNS if c in df.columns]
 
     def run(batches):
         for b in batches:
-            yield redact_batch(b, columns, "redact")[0]
+            yield redact_batch(b, columns, mode, personal)[0]
 
     return df.mapInArrow(run, df.schema)
 

@@ -51,3 +51,13 @@ def test_card_section_names_kinds_and_counts():
     text = "\n".join(secrets_section(s))
     assert "## Secrets" in text and "aws_key 1" in text and "2 kept rows" in text and KEY not in text
     assert callable(render_card)
+
+
+def test_personal_data_in_messages_is_replaced_when_asked(monkeypatch):
+    monkeypatch.delenv("OCTOPACK_PII_KEY", raising=False)
+    b = pa.RecordBatch.from_pylist([{"row_id": "a", "new_contents": "x = 1\n",
+                                     "message": "Fix bug\n\nSigned-off-by: Jane Doe <jane@example.org>"}])
+    out, _ = redact_batch(b, ["new_contents", "message"], "redact", personal=True)
+    assert out.column("message").to_pylist() == ["Fix bug\n\nSigned-off-by: <PERSON_1> <EMAIL_1>"]
+    out, _ = redact_batch(b, ["new_contents", "message"], "off", personal=False)
+    assert out.to_pylist() == b.to_pylist()
