@@ -30,7 +30,10 @@ HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 # Characters Spark escapes in partition directory names (ExternalCatalogUtils.escapePathName).
 _ESCAPE = set('"#%\'*/:=?\\\x7f{[]^') | {chr(c) for c in range(0x20)}
 
-FILE_SCHEMA = pa.schema([f.with_nullable(True) for f in COMMITS_SCHEMA])
+# `lang` last, where readers that append the folder key put it: every reader sees the same column order as
+# before the files held it.
+FILE_SCHEMA = pa.schema([f.with_nullable(True) for f in COMMITS_SCHEMA if f.name != COMMITS_PARTITION]
+                        + [COMMITS_SCHEMA.field(COMMITS_PARTITION).with_nullable(True)])
 # Min/max statistics pay off for short values (repo, commit, paths, times), not for file contents and
 # diffs. Dictionary pages are off: zstd already folds repeated values, and trying them cost ~50 % more
 # write time on real repositories.
@@ -77,7 +80,7 @@ class CommitsWriter:
         if not batch.num_rows:
             return
         langs = batch.column(COMMITS_PARTITION)
-        data = batch.cast(FILE_SCHEMA)
+        data = batch.select(FILE_SCHEMA.names).cast(FILE_SCHEMA)
         if len(langs.unique()) == 1:
             pieces = [(langs[0].as_py(), data)]
         else:

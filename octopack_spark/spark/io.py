@@ -44,6 +44,9 @@ def stage_table(df, root: str, unit: str, table: str, partition_by: Sequence[str
         df.write.mode("overwrite").parquet(to_s3a(staged))
         return staged
     copies = {c: PARTITION_COPY_PREFIX + c for c in partition_by}
+    # Partition columns go last in the files, where readers that append the folder keys put them, so every
+    # reader sees the column order it saw before the files held them.
+    df = df.select(*[c for c in df.columns if c not in copies], *copies)
     for col, copy in copies.items():
         df = df.withColumn(copy, df[col])
     df.write.mode("overwrite").partitionBy(*copies.values()).parquet(to_s3a(staged))
