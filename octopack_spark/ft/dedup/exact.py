@@ -86,17 +86,22 @@ def exact_dedup_commits(df, cfg: ExactDedupConfig):
     out = (df.join(annot.drop("_survivor"), "row_id", "left")
            .withColumn("repos", F.coalesce(F.col("_merged_repos"), F.col("repos")))
            .select(*df.columns, "exact_commit_dup_of"))
-    stats = {
-        "stage": "exact_dedup_commits",
+    return out, _group_stats("exact_dedup_commits", rows_in, agg, t0, {
+        "key": list(COMMIT_KEY), "file": "coalesce(new_file, old_file)",
+        "permissive_licenses": list(cfg.survivor.permissive_licenses)})
+
+
+def _group_stats(stage: str, rows_in: int, agg, t0: float, params: dict) -> dict:
+    """The stats record of one exact-dedup step (its keys and order are stats.json's `steps.<stage>`)."""
+    return {
+        "stage": stage,
         "rows_in": int(rows_in),
         "duplicate_groups": int(agg["groups"] or 0),
         "rows_in_groups": int(agg["in_groups"] or 0),
         "duplicates": int(agg["dups"] or 0),
-        "params": {"key": list(COMMIT_KEY), "file": "coalesce(new_file, old_file)",
-                   "permissive_licenses": list(cfg.survivor.permissive_licenses)},
+        "params": params,
         "seconds": round(time.perf_counter() - t0, 3),
     }
-    return out, stats
 
 
 def exact_dedup_contents(df, cfg: ExactDedupConfig):
@@ -121,14 +126,7 @@ def exact_dedup_contents(df, cfg: ExactDedupConfig):
                     F.countDistinct("_survivor").alias("groups")).first()
     rows_in = df.count()
     out = df.join(annot.drop("_survivor"), "row_id", "left").select(*df.columns, "exact_content_dup_of")
-    stats = {
-        "stage": "exact_dedup_contents",
-        "rows_in": int(rows_in),
-        "duplicate_groups": int(agg["groups"] or 0),
-        "rows_in_groups": int(agg["in_groups"] or 0),
-        "duplicates": int(agg["dups"] or 0),
-        "params": {"key": ["old_contents", "new_contents"], "skip_contentless": cfg.skip_contentless,
-                   "permissive_licenses": list(cfg.survivor.permissive_licenses)},
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
+    stats = _group_stats("exact_dedup_contents", rows_in, agg, t0, {
+        "key": ["old_contents", "new_contents"], "skip_contentless": cfg.skip_contentless,
+        "permissive_licenses": list(cfg.survivor.permissive_licenses)})
     return out, stats
