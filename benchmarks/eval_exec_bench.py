@@ -40,6 +40,10 @@ from evaluation.execution.runners.rust import rustc_cmd  # noqa: E402
 from evaluation.execution.toolchains import CPP_STD, Toolchains  # noqa: E402
 
 KNOWN_FLAKY = {"Go/95", "Rust/32"}
+# The figures of the previous recorded runs (docs/evaluation-execution.md, "Benchmark"), printed next to
+# this run's: the two runs after the sealed file system and the pids/cpu cgroups (issue 13).
+PREVIOUS = {"total": "4.75x / 5.87x", "python": "0.73x / 0.79x", "js": "0.79x / 0.64x",
+            "java": "10.4x / 10.7x", "go": "16.0x / 14.4x", "cpp": "2.10x / 3.84x", "rust": "1.94x / 5.52x"}
 FILE_NAMES = {"python": "main.py", "js": "main.js", "java": "Main.java", "go": "main_test.go",
               "cpp": "main.cpp", "rust": "main.rs"}
 
@@ -147,7 +151,7 @@ def main(argv=None) -> int:
     baseline = Baseline(tools, scratch, args.timeout)
     rows_out = []
     header = (f"{'language':<8} {'n':>4} {'engine s':>9} {'baseline s':>11} {'speed-up':>9} "
-              f"{'engine cpu':>11} {'base cpu':>9} {'verdicts':>16}")
+              f"{'engine cpu':>11} {'base cpu':>9} {'verdicts':>16}   previous speed-up")
     print(header)
     print("-" * len(header))
     try:
@@ -177,8 +181,8 @@ def main(argv=None) -> int:
             e_pass, b_pass = sum(r.passed for r in res), sum(base)
             verdict = "identical" if not diff else (f"flaky: {','.join(flaky)}" if not real else f"DIFFER {len(real)}")
             print(f"{lang:<8} {len(reqs):>4} {e_wall:>9.1f} {b_wall:>11.1f} {b_wall / e_wall:>8.2f}x "
-                  f"{e_cpu:>11.1f} {b_cpu:>9.1f} {verdict:>16}   (passed: engine {e_pass}, baseline {b_pass})",
-                  flush=True)
+                  f"{e_cpu:>11.1f} {b_cpu:>9.1f} {verdict:>16}   {PREVIOUS.get(lang, '-')}"
+                  f"   (passed: engine {e_pass}, baseline {b_pass})", flush=True)
             if real:
                 for t in real:
                     r = res[[q.task_id for q in reqs].index(t)]
@@ -195,7 +199,9 @@ def main(argv=None) -> int:
     bc = sum(r["baseline_cpu_s"] for r in rows_out)
     n = sum(r["n"] for r in rows_out)
     print("-" * len(header))
-    print(f"{'total':<8} {n:>4} {ew:>9.1f} {bw:>11.1f} {bw / ew:>8.2f}x {ec:>11.1f} {bc:>9.1f}")
+    print(f"{'total':<8} {n:>4} {ew:>9.1f} {bw:>11.1f} {bw / ew:>8.2f}x {ec:>11.1f} {bc:>9.1f} {'':>16}   "
+          f"{PREVIOUS['total']}")
+    print(f"\nspeed-up {bw / ew:.2f}x (previous runs: {PREVIOUS['total']}; target >= 5x)")
     print(f"\nmachine after the run: {machine()}")
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": machine(), "workers": workers, "languages": rows_out},

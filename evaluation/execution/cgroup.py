@@ -124,6 +124,17 @@ def backend() -> Optional[Backend]:
         return _backend
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(key: str, msg: str, *args) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        import logging
+
+        logging.getLogger(__name__).warning(msg, *args)
+
+
 def _warn_missing(b: Backend) -> None:
     missing = [c for c in CONTROLLERS if c not in b.parents]
     if missing:
@@ -265,6 +276,9 @@ class RunCgroup:
                 self.paths[c] = p
             devices = block_devices() if io is not None and io.any() and "io" in self.paths else ()
             self.io_devices = apply_limits(self.kind, self.paths, limit_bytes, pids_max, cpus, io, devices)
+            if devices and not self.io_devices:
+                _warn_once("io", "cgroup io: no disk accepted the per-sample I/O limit (%s); block I/O is not "
+                           "limited, the other limits are", " ".join(devices))
         except OSError:
             self.close()
             raise

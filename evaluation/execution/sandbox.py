@@ -218,15 +218,33 @@ def _under(path: str, dirs) -> bool:
     return any(path == d or path.startswith(d.rstrip("/") + "/") for d in dirs)
 
 
+_ro_cache: dict[tuple[str, ...], tuple[dict[str, str], frozenset[str]]] = {}
+
+
+def _ro_expansion(ro: tuple[str, ...]) -> tuple[dict[str, str], set[str]]:
+    """Links and read-only binds for the system paths and ``ro`` (``_expand``), cached per process: the
+    same toolchain paths come with every run, and walking them costs ~1-6 ms of this process's time per
+    command. Cached only when every path exists (one made later must not be missed)."""
+    hit = _ro_cache.get(ro)
+    if hit is None:
+        links: dict[str, str] = {}
+        binds: set[str] = set()
+        for p in [*system_paths(), *ro]:
+            _expand(p, links, binds)
+        hit = (links, frozenset(binds))
+        if all(os.path.lexists(p) for p in ro):
+            if len(_ro_cache) > 256:
+                _ro_cache.clear()
+            _ro_cache[ro] = hit
+    return dict(hit[0]), set(hit[1])
+
+
 def mount_plan(ro: Sequence[str | Path], rw: Sequence[str | Path] = (),
                work: Sequence[str | Path] = ()) -> list[tuple[str, str]]:
     """The sandbox's whole file system as (option, value) pairs for octobox, sorted by path so a directory
     comes before what is mounted inside it: ``--link PATH=TARGET`` for symlinks on the way to a needed path,
     ``--ro`` / ``--rw`` binds, ``--work`` (the work dir as an overlay with a tmpfs upper layer)."""
-    links: dict[str, str] = {}
-    ro_binds: set[str] = set()
-    for p in [*system_paths(), *[str(x) for x in ro]]:
-        _expand(str(p), links, ro_binds)
+    links, ro_binds = _ro_expansion(tuple(str(x) for x in ro))
     rw_binds = {os.path.realpath(p) for p in rw}
     work_dirs = {os.path.realpath(p) for p in work}
     # A ro bind inside another ro bind is already there (binds are recursive).
