@@ -12,8 +12,10 @@ Nothing here knows about Spark or the jobs: the only project module it imports i
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol, Sequence
 
@@ -58,6 +60,12 @@ class StepLog:
 
     def seconds(self) -> dict[str, float]:
         return {r.name: r.seconds for r in self.records}
+
+
+def new_run_id() -> str:
+    """A run's id: UTC start time, then 6 random hex digits (ids of one dataset sort by start time)."""
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return f"{now}-{uuid.uuid4().hex[:6]}"
 
 
 def run_steps(job: str, steps: Sequence[Step], state: Any, *, logger: Optional[logging.Logger] = None,

@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -56,18 +55,11 @@ from octopack_spark.ft.tables import (
 from octopack_spark.redact import portable_ref
 from octopack_spark.schema import COMMITS_SCHEMA, COMMITS_TABLE, spark_ddl
 from octopack_spark.spark.diagnose import set_stage
-from octopack_spark.steps import StageReporter, Step, StepLog, StepRows, run_steps
+from octopack_spark.steps import StageReporter, Step, StepLog, StepRows, new_run_id, run_steps
 from octopack_spark.storage.fs import Storage, join, normalize, to_s3a
 from octopack_spark.storage.lock import dataset_lock
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
-from octopack_spark.storage.publish import (
-    completed_units,
-    delete_unit,
-    discard_staging,
-    publish,
-    recover,
-    staging_uri,
-)
+from octopack_spark.storage.publish import completed_units, delete_unit, discard_staging, publish, recover, staging_uri
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +86,6 @@ class FtSummary:
             f"wrote {self.output}: scored/ ({self.rows_in:,} rows), commitpackft/ ({self.rows_out:,} rows), "
             f"stats.json, README.md (run {self.run_id}, {self.seconds:.1f} s, {rps:,.1f} rows/s)",
         ])
-
-
-def _new_run_id() -> str:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return f"{now}-{uuid.uuid4().hex[:6]}"
 
 
 def _dict_sum_param():
@@ -378,7 +365,7 @@ def _open_run(cfg: PipelineConfig, spark, p: FtPrepared, t_start: float) -> FtRu
     discard_staging(p.storage, p.out_root)
     old_units = completed_units(p.storage, p.out_root)
     spark = spark or get_spark(cfg.spark, cfg.storage, uris=[p.in_root, p.out_root], app_name="octopack-ft")
-    run_id = _new_run_id()
+    run_id = new_run_id()
     unit = f"ft-{run_id}"
     return FtRun(cfg=cfg, p=p, spark=spark, t_start=t_start, run_id=run_id, unit=unit,
                  staging=_Intermediates(spark, staging_uri(p.out_root, unit)), old_units=old_units,

@@ -54,18 +54,11 @@ from octopack_spark.schema import (
     STATE_VERSION,
 )
 from octopack_spark.spark.diagnose import set_stage, stage_failed
-from octopack_spark.steps import StageReporter, Step, StepRows, run_steps
+from octopack_spark.steps import StageReporter, Step, StepRows, new_run_id, run_steps
 from octopack_spark.storage.fs import Storage, is_s3, join, normalize, relative_to
 from octopack_spark.storage.lock import dataset_lock
 from octopack_spark.storage.manifest import Manifest, TableEntry, read_manifest, write_manifest
-from octopack_spark.storage.publish import (
-    completed_units,
-    delete_unit,
-    discard_staging,
-    publish,
-    recover,
-    staging_uri,
-)
+from octopack_spark.storage.publish import completed_units, delete_unit, discard_staging, publish, recover, staging_uri
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +106,6 @@ class MineSummary:
         if len(self.errors) > 20:
             lines.append(f"  ... and {len(self.errors) - 20} more (see the errors table)")
         return "\n".join(lines)
-
-
-def _new_run_id() -> str:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return f"{now}-{uuid.uuid4().hex[:6]}"
 
 
 def collect_specs(mc: MineConfig) -> list[RepoSpec]:
@@ -441,7 +429,7 @@ class MineRun:
     storage: Storage
     root: str
     t0: float
-    run_id: str = field(default_factory=_new_run_id)
+    run_id: str = field(default_factory=new_run_id)
     sources: Any = None                                     # mining.sources.Sources
     prior: dict[str, dict] = field(default_factory=dict)    # last state row per repository
     old_manifest: Optional[Manifest] = None
