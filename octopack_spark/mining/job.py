@@ -38,6 +38,7 @@ from octopack_spark.errors import UserFacingError
 from octopack_spark.mining.sources import ReposFileError, RepoSpec, read_repos_file, resolve_sources
 from octopack_spark.mining.changes import list_commits
 from octopack_spark.mining.clone import MiningError, open_repository
+from octopack_spark.mining.unchanged import split_unchanged
 from octopack_spark.mining.walk import RepoOutcome, commit_limit, mine_commits, plan_repository
 from octopack_spark.mining.progress import MineProgress, count_item
 from octopack_spark.mining.writer import CommitsWriter
@@ -478,6 +479,21 @@ def _publish_outcomes(run: MineRun, unit: str, outcomes: list[dict]) -> None:
     run.add_outcomes(outcomes)
 
 
+def _unchanged_step(run: MineRun) -> StepRows:
+    """Repositories whose HEAD is still the one mined last time need no task (no clone, no fetch): their
+    "ok, 0 commits" outcome is published as unit `-u` (mining/unchanged.py)."""
+    n = len(run.todo)
+    if run.cfg.mine.full_refresh or not run.todo:
+        return StepRows(rows_in=n, rows_out=n)
+    specs, outcomes = split_unchanged([t[0] for t in run.todo], run.prior)
+    if outcomes:
+        needed = {s.name for s in specs}
+        run.todo = [t for t in run.todo if t[0].name in needed]
+        _publish_outcomes(run, f"{run.run_id}-u", outcomes)
+        log.info("%d of %d repositories unchanged since the last run: no task needed", len(outcomes), n)
+    return StepRows(rows_in=n, rows_out=len(run.todo))
+
+
 def _mine_step(run: MineRun) -> StepRows:
     """Batches of `mine.batch_repos` repositories, each mined, checked and published as one unit."""
     from octopack_spark.spark.session import get_spark
@@ -535,6 +551,8 @@ MINE_STEPS = (
     Step("sources", _sources_step, reads=("repos", "repos file"), writes=("sources",)),
     Step("recover", _recover_step, reads=("_log/", "_staging/", "state"), writes=("prior state",)),
     Step("validate", _validate_step, reads=("sources", "prior state"), writes=("unit <run>-v: errors, state",)),
+    Step("unchanged", _unchanged_step, reads=("remote/local HEADs", "prior state"),
+         writes=("unit <run>-u: state",)),
     Step("mine", _mine_step, reads=("repositories", "prior state"),
          writes=("unit <run>-b<N> per batch: commits, errors, state",)),
     Step("manifest", _manifest_step, reads=("committed units",), writes=("manifest.json",)),
