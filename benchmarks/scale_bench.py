@@ -21,7 +21,8 @@ is what `git log -p` runs, restarted past commits whose blobs are missing — pl
 them), and the ratio of commits/s per core. `--cores-check NAME` mines repository NAME pinned to one CPU
 (taskset, local[1]) and on two (local[2]) and compares wall time and rows; `--big-tree` mines a generated repository with a 50,000-file
 tree and a small one with the same changes; `--clone-cache` serves three repositories over git://
-on 127.0.0.1 and mines them twice (clone, then fetch only).
+on 127.0.0.1 and mines them twice (clone, then a rerun that asks each remote for its HEAD and, nothing
+having moved, neither fetches nor mines).
 """
 
 from __future__ import annotations
@@ -396,8 +397,11 @@ def clone_cache_check(repos: list[tuple[str, str]], out: str, logs: str, names: 
         print(f"\n== clone cache: {', '.join(n for n, _ in small)} over git://127.0.0.1")
         first = run_measured(octopack(*args), None, os.path.join(logs, "clone-1.log"))
         second = run_measured(octopack(*args), None, os.path.join(logs, "clone-2.log"))
+        with open(os.path.join(logs, "clone-2.log")) as f:
+            settled = [ln.split(": ", 1)[-1].strip() for ln in f if "unchanged since the last run" in ln]
         print(f"  first run (clone + mine): rc={first['rc']} {first['wall']:.1f} s; rerun on the unchanged corpus "
-              f"(fetch only): rc={second['rc']} {second['wall']:.1f} s -> {first['wall'] / second['wall']:.1f}x faster")
+              f"(no clone; HEADs asked with ls-remote, nothing fetched or mined): rc={second['rc']} "
+              f"{second['wall']:.1f} s -> {first['wall'] / second['wall']:.1f}x faster; {'; '.join(settled) or '-'}")
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait()
