@@ -88,21 +88,6 @@ class FtSummary:
         ])
 
 
-def _dict_sum_param():
-    from pyspark.accumulators import AccumulatorParam
-
-    class _DictSum(AccumulatorParam):
-        def zero(self, value):
-            return {}
-
-        def addInPlace(self, a, b):
-            for k, v in b.items():
-                a[k] = a.get(k, 0.0) + v
-            return a
-
-    return _DictSum()
-
-
 def _score_partition_fn(ft_json: str, token_method: str, acc):
     def score_partition(batches):
         from octopack_spark.ft.config import FtConfig
@@ -374,6 +359,7 @@ def _open_run(cfg: PipelineConfig, spark, p: FtPrepared, t_start: float) -> FtRu
 
 def _score_step(run: FtRun) -> None:
     """Read commits, sizes instead of contents, context columns, the scoring pass (every row rule)."""
+    from octopack_spark.spark.accumulators import dict_sum_param
     from octopack_spark.spark.io import read_table
 
     fc, active = run.cfg.ft, run.p.active
@@ -387,7 +373,7 @@ def _score_step(run: FtRun) -> None:
     ctx = with_context(with_content_sizes(commits))  # no file contents from here on
     if fc.score_partitions:
         ctx = ctx.repartition(fc.score_partitions)
-    run.acc = run.spark.sparkContext.accumulator({}, _dict_sum_param())
+    run.acc = run.spark.sparkContext.accumulator({}, dict_sum_param())
     run.method = run.p.token_counter if run.p.token_counter != "disabled" else ""
     run.ft_json = fc.model_dump_json()
     scored = ctx.mapInArrow(_score_partition_fn(run.ft_json, run.method, run.acc), _spark_scored_schema(ctx.schema))

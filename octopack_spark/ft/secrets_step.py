@@ -55,24 +55,11 @@ def redact_batch(batch: pa.RecordBatch, columns: Iterable[str], mode: str,
     return out, counts
 
 
-def _sum_param():
-    from pyspark.accumulators import AccumulatorParam
-
-    class _Sum(AccumulatorParam):
-        def zero(self, value):
-            return {}
-
-        def addInPlace(self, a, b):
-            for k, v in b.items():
-                a[k] = a.get(k, 0) + v
-            return a
-
-    return _Sum()
-
-
 def scan_secrets(df, cfg):
     """(df with ft.secrets applied, accumulator of the counts; read it after an action on the result)."""
-    acc = df.sparkSession.sparkContext.accumulator({}, _sum_param())
+    from octopack_spark.spark.accumulators import dict_sum_param
+
+    acc = df.sparkSession.sparkContext.accumulator({}, dict_sum_param())
     personal = cfg.personal_data == "pseudonymize"
     if cfg.mode == "off" and not personal:
         return df, acc
