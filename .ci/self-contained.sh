@@ -5,7 +5,7 @@
 #
 # How "nothing beside it" is made without copying the checkout: a private mount namespace (unshare -m, as
 # root) in which an empty tmpfs covers the checkout's parent folder and the checkout alone is bound back at
-# its own path. Inside, `../shared` does not exist, while every path the suite prints stays the same; the
+# its own path. Inside, the reference-data folder beside the checkout does not exist, while every path the suite prints stays the same; the
 # host's view is untouched and the mounts vanish with the namespace. Without root (or unshare), the
 # commands run in place with a warning: the result then does not show self-containment.
 set -euo pipefail
@@ -20,7 +20,7 @@ if [ "${OCTOPACK_SEALED:-}" != 1 ]; then
     exec unshare -m --propagation private env OCTOPACK_SEALED=1 bash "$0" "$@"
   fi
   echo "self-contained: WARNING: cannot hide $parent's other entries (needs root, unshare, and a parent that" \
-       "is not /, a temp or home root): running in place, ../shared is NOT hidden" >&2
+       "is not /, a temp or home root): running in place, the folders beside the checkout are NOT hidden" >&2
 else
   keep="$(mktemp -d -t octopack-checkout-XXXXXX)"  # outside $parent (a temp root is never $parent)
   mount --bind "$here" "$keep"
@@ -31,7 +31,7 @@ else
   for sibling in "$parent"/*; do
     [ "$sibling" = "$here" ] || { echo "self-contained: $sibling is still visible" >&2; exit 1; }
   done
-  echo "self-contained: $parent holds only $(basename "$here") in this namespace (no ../shared)"
+  echo "self-contained: $parent holds only $(basename "$here") in this namespace (nothing beside the checkout)"
 fi
 
 # No model hub: offline flags, and an endpoint that cannot answer for anything that ignores them.

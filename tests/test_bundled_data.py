@@ -68,8 +68,10 @@ def test_no_code_path_reads_the_folder_beside_the_checkout():
     assert hits == []
 
 
-def test_wheel_contains_the_data(tmp_path):
-    src = tmp_path / "src"
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory):
+    """File names inside a wheel built from a copy of this checkout."""
+    src = tmp_path_factory.mktemp("wheel") / "src"
     src.mkdir()
     for name in ("setup.cfg", "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
         shutil.copy(ROOT / name, src / name)
@@ -79,7 +81,15 @@ def test_wheel_contains_the_data(tmp_path):
                          cwd=src, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     wheel = src / "dist" / out.stdout.strip().splitlines()[-1]
-    names = set(zipfile.ZipFile(wheel).namelist())
+    return set(zipfile.ZipFile(wheel).namelist())
+
+
+def test_wheel_contains_the_data(wheel_names):
+    names = wheel_names
     for f in FILES + ["SHA256SUMS", "SOURCE.md"]:
         assert f"octopack_spark/data/humanevalpack/{f}" in names
     assert "octopack_spark/data/programming_languages.json" in names
+
+
+def test_wheel_contains_the_language_id_model(wheel_names):
+    assert {"octopack_spark/data/langid/lid.176.ftz", "octopack_spark/data/langid/SHA256SUMS"} <= wheel_names

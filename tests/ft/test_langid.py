@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from octopack_spark.ft.langid import LangIdUnavailable, default_model_path, detect
@@ -23,3 +25,30 @@ def test_missing_model_file_is_a_clear_error(tmp_path):
     with pytest.raises(LangIdUnavailable, match="not found"):
         detect(["hello world"], model_path=str(tmp_path / "nope.ftz"))
     assert default_model_path().endswith("lid.176.ftz")
+
+
+def test_the_model_is_installed_with_the_package():
+    from octopack_spark.ft.langid import BUNDLED_MODEL
+
+    assert default_model_path() == BUNDLED_MODEL and "octopack_spark/data/langid" in BUNDLED_MODEL
+    assert detect(["This is an English sentence about code."])[0][0] == "en"
+
+
+def test_a_changed_bundled_model_is_refused(tmp_path, monkeypatch):
+    import shutil
+
+    from octopack_spark.data import BundledDataError
+    from octopack_spark.ft import langid
+
+    d = tmp_path / "langid"
+    shutil.copytree(Path(langid.BUNDLED_MODEL).parent, d)
+    with open(d / "lid.176.ftz", "r+b") as f:
+        f.seek(1000)
+        f.write(b"\0\1\2\3")
+    monkeypatch.setattr(langid, "BUNDLED_MODEL", str(d / "lid.176.ftz"))
+    langid.default_model_path.cache_clear()
+    try:
+        with pytest.raises(BundledDataError, match="does not match its SHA-256"):
+            langid.default_model_path()
+    finally:
+        langid.default_model_path.cache_clear()
