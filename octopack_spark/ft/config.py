@@ -3,7 +3,7 @@
 Every threshold of the paper's rules lives here with the paper's value as default, so a run is
 reproducible from the config its manifest stores, and `--set ft.filters.max_old_chars=100000` changes
 one rule without touching code. Rule names (for `ft.filters.disabled`) are listed by
-`octopack ft --list-filters`.
+`octopack ft --list-rules`.
 """
 
 from __future__ import annotations
