@@ -333,6 +333,7 @@ class FtRun:
     parts: list = field(default_factory=list)
     cur: Any = None
     score_seconds: dict[str, float] = field(default_factory=dict)
+    verdicts_df: Any = None    # every row with its verdict, without contents
     scored_df: Any = None
     staged: dict[str, str] = field(default_factory=dict)  # table -> staged directory
     stats: dict[str, Any] = field(default_factory=dict)    # stats.json
@@ -494,7 +495,8 @@ def _write_step(run: FtRun) -> None:
                .withColumn("keep", F.col("drop_reason").isNull()))
     # Not materialized: the parts are, and the verdict is a cheap native expression, so scored and
     # commitpackft each recompute it rather than rewriting every row once more.
-    run.scored_df = redact_messages(allrows.drop(*CONTENT_COLUMNS), fc.secrets)  # published: no secret in messages
+    run.verdicts_df = allrows.drop(*CONTENT_COLUMNS)
+    run.scored_df = redact_messages(run.verdicts_df, fc.secrets)  # published: no secret in messages
     run.staged[SCORED_TABLE] = stage_table(run.scored_df, out_root, unit, SCORED_TABLE)
     set_stage(run.spark, "ft: write commitpackft")
     kept, run.secrets_acc = scan_secrets(allrows.where(F.col("keep")), fc.secrets)  # ft.secrets: redact / drop
@@ -511,7 +513,9 @@ def _stats_step(run: FtRun) -> StepRows:
     """stats.json's content from one small aggregation of `scored`; the over-removal guard."""
     from pyspark.sql import functions as F
 
-    agg = (run.scored_df.groupBy("drop_reason", "lang", "license", "nl_lang")
+    # From the verdicts before the messages' redaction (which keeps every row and these columns as they
+    # are): the Python scan over every message runs once, for the scored table, not again here.
+    agg = (run.verdicts_df.groupBy("drop_reason", "lang", "license", "nl_lang")
            .agg(F.count("*").alias("n"), F.sum("content_bytes").alias("b")).collect())
     run.stats, run.funnel = _stats(run.cfg, run.p, agg, run.score_seconds, run.steplog.seconds(),
                                    run.step_stats, run.run_id)
