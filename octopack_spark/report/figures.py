@@ -55,21 +55,28 @@ def _height(n: int, per_bar: int = 16) -> int:
     return max(60, per_bar * n)
 
 
-def languages_chart(rows: Sequence[dict], title: str = "Rows per language (log scale)"):
-    """rows: {lang, rows, series} with series e.g. "mined" / "kept"; every language, largest first."""
+def _grouped_bars(rows: Sequence[dict], key: str, title: str, log: bool, colors: list[str]):
+    """Horizontal bars of `rows` per `key`, one bar per series, largest first (languages, repositories)."""
     alt = _alt()
     rows = [r for r in rows if r["rows"] > 0]
     if not rows:
         return _empty(title, "no rows")
     series = _series_order(rows)
-    n_langs = len({r["lang"] for r in rows})
+    n_keys = len({r[key] for r in rows})
+    x = alt.X("rows:Q", scale=_log_scale(), stack=None, title="rows") if log else \
+        alt.X("rows:Q", stack=None, title="rows")
     return alt.Chart(alt.Data(values=list(rows))).mark_bar().encode(
-        y=alt.Y("lang:N", sort=alt.EncodingSortField("rows", op="max", order="descending"), title=None),
-        x=alt.X("rows:Q", scale=_log_scale(), stack=None, title="rows"),
+        y=alt.Y(f"{key}:N", sort=alt.EncodingSortField("rows", op="max", order="descending"), title=None),
+        x=x,
         yOffset=alt.YOffset("series:N", sort=series),
-        color=alt.Color("series:N", sort=series, scale=alt.Scale(range=[BLUE, ORANGE, GREY]), title=None),
-        tooltip=["lang:N", "series:N", alt.Tooltip("rows:Q", format=",")],
-    ).properties(title=title, width=WIDTH, height=_height(n_langs, 10 + 8 * len(series)))
+        color=alt.Color("series:N", sort=series, scale=alt.Scale(range=colors), title=None),
+        tooltip=[f"{key}:N", "series:N", alt.Tooltip("rows:Q", format=",")],
+    ).properties(title=title, width=WIDTH, height=_height(n_keys, 10 + 8 * len(series)))
+
+
+def languages_chart(rows: Sequence[dict], title: str = "Rows per language (log scale)"):
+    """rows: {lang, rows, series} with series e.g. "mined" / "kept"; every language, largest first."""
+    return _grouped_bars(rows, "lang", title, log=True, colors=[BLUE, ORANGE, GREY])
 
 
 def funnel_chart(stages: Sequence[dict], rules: Sequence[dict], title: str = "Filter funnel (log scale)"):
@@ -117,19 +124,7 @@ def commits_over_time_chart(rows: Sequence[dict], title: str = "Commits per mont
 
 def top_repos_chart(rows: Sequence[dict], title: str = "Top repositories by rows"):
     """rows: {repo, rows, series}."""
-    alt = _alt()
-    rows = [r for r in rows if r["rows"] > 0]
-    if not rows:
-        return _empty(title, "no rows")
-    series = _series_order(rows)
-    n_repos = len({r["repo"] for r in rows})
-    return alt.Chart(alt.Data(values=list(rows))).mark_bar().encode(
-        y=alt.Y("repo:N", sort=alt.EncodingSortField("rows", op="max", order="descending"), title=None),
-        x=alt.X("rows:Q", stack=None, title="rows"),
-        yOffset=alt.YOffset("series:N", sort=series),
-        color=alt.Color("series:N", sort=series, scale=alt.Scale(range=[BLUE, ORANGE]), title=None),
-        tooltip=["repo:N", "series:N", alt.Tooltip("rows:Q", format=",")],
-    ).properties(title=title, width=WIDTH, height=_height(n_repos, 10 + 8 * len(series)))
+    return _grouped_bars(rows, "repo", title, log=False, colors=[BLUE, ORANGE])
 
 
 def row_size_chart(rows: Sequence[dict], title: str = "Row size: bytes of the file before + after (log bins)"):
