@@ -7,7 +7,7 @@ redact, the default) or their rows are left out (drop). Counts go to stats.json 
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 import pyarrow as pa
 
@@ -19,39 +19,74 @@ TEXT_COLUMNS = ("old_contents", "new_contents", "message", "subject", "subject_c
 MESSAGE_COLUMNS = ("message", "subject", "subject_clean")  # where e-mail addresses and trailer names are replaced
 
 
+class TextCache:
+    """Scan results per distinct text, kept across batches of one task: a commit's message and subjects repeat
+    on every file it changed (and rows of one commit stay together), so each is scanned once, not once per row.
+    Bounded: only texts of up to `max_chars` characters (messages, not file contents) are kept, and the cache
+    is cleared when it holds `max_entries` of them."""
+
+    def __init__(self, max_entries: int = 50_000, max_chars: int = 8192):
+        self.max_entries = max_entries
+        self.max_chars = max_chars
+        self.results: dict[tuple, tuple[Optional[str], tuple[str, ...]]] = {}
+
+    def get(self, key: tuple, compute):
+        hit = self.results.get(key)
+        if hit is None:
+            if len(self.results) >= self.max_entries:
+                self.results.clear()
+            hit = self.results[key] = compute()
+        return hit
+
+
+def _scan_text(value: Optional[str], pseudo: bool, scan: bool) -> tuple[Optional[str], tuple[str, ...]]:
+    """(value with personal data and secrets replaced, kinds of the secrets found, one per finding)."""
+    if pseudo:
+        value = pseudonymize(value)
+    if not scan:
+        return value, ()
+    findings = find_secrets(value)
+    if not findings:
+        return value, ()
+    return redact(value, findings), tuple(f.kind for f in findings)
+
+
 def redact_batch(batch: pa.RecordBatch, columns: Iterable[str], mode: str,
-                 personal: bool = False) -> tuple[pa.RecordBatch, dict]:
+                 personal: bool = False, cache: Optional[TextCache] = None) -> tuple[pa.RecordBatch, dict]:
     """The batch with secrets redacted (mode redact) or rows holding one removed (mode drop; off: no scan), and
     counts {"rows_with_secrets", "rows_dropped", "kind:<kind>": findings}; `personal`: e-mail addresses and
-    trailer names in MESSAGE_COLUMNS replaced by placeholders first (governance.personal)."""
+    trailer names in MESSAGE_COLUMNS replaced by placeholders first (governance.personal). Each distinct text
+    is scanned once (per batch, or per `cache` across batches); counts are still per row."""
     columns = [c for c in columns if c in batch.schema.names]
-    data = {c: batch.column(c).to_pylist() for c in columns}
-    if personal:
-        for c in (c for c in MESSAGE_COLUMNS if c in data):
-            data[c] = [pseudonymize(v) for v in data[c]]
-    if mode == "off":
-        columns = []
+    cache = cache or TextCache()
+    scan = mode != "off"
     counts: dict[str, float] = {"rows_with_secrets": 0, "rows_dropped": 0}
-    keep = [True] * batch.num_rows
-    for i in range(batch.num_rows):
-        hit = False
-        for c in columns:
-            findings = find_secrets(data[c][i])
-            if not findings:
+    hit = [False] * batch.num_rows
+    data = {}
+    for c in columns:
+        pseudo = personal and c in MESSAGE_COLUMNS
+        if not (pseudo or scan):
+            continue
+        values = batch.column(c).to_pylist()
+        for i, v in enumerate(values):
+            if v is None:
                 continue
-            hit = True
-            for f in findings:
-                counts[f"kind:{f.kind}"] = counts.get(f"kind:{f.kind}", 0) + 1
-            data[c][i] = redact(data[c][i], findings)
-        if hit:
-            counts["rows_with_secrets"] += 1
-            if mode == "drop":
-                keep[i] = False
-                counts["rows_dropped"] += 1
+            if len(v) <= cache.max_chars:
+                out, kinds = cache.get((pseudo, scan, v), lambda v=v, pseudo=pseudo: _scan_text(v, pseudo, scan))
+            else:
+                out, kinds = _scan_text(v, pseudo, scan)
+            values[i] = out
+            if kinds:
+                hit[i] = True
+                for k in kinds:
+                    counts[f"kind:{k}"] = counts.get(f"kind:{k}", 0) + 1
+        data[c] = values
+    counts["rows_with_secrets"] = sum(hit)
     arrays = [pa.array(data[f.name], f.type) if f.name in data else batch.column(f.name) for f in batch.schema]
     out = pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
-    if not all(keep):
-        out = out.filter(pa.array(keep))
+    if mode == "drop" and any(hit):
+        counts["rows_dropped"] = sum(hit)
+        out = out.filter(pa.array([not h for h in hit]))
     return out, counts
 
 
@@ -67,8 +102,9 @@ def scan_secrets(df, cfg):
 
     def run(batches):
         total: dict[str, float] = {}
+        cache = TextCache()
         for b in batches:
-            out, counts = redact_batch(b, columns, mode, personal)
+            out, counts = redact_batch(b, columns, mode, personal, cache)
             for k, v in counts.items():
                 total[k] = total.get(k, 0) + v
             yield out
@@ -86,8 +122,9 @@ def redact_messages(df, cfg):
     mode, columns = ("off" if cfg.mode == "off" else "redact"), [c for c in TEXT_COLUMNS if c in df.columns]
 
     def run(batches):
+        cache = TextCache()
         for b in batches:
-            yield redact_batch(b, columns, mode, personal)[0]
+            yield redact_batch(b, columns, mode, personal, cache)[0]
 
     return df.mapInArrow(run, df.schema)
 

@@ -61,3 +61,33 @@ def test_personal_data_in_messages_is_replaced_when_asked(monkeypatch):
     assert out.column("message").to_pylist() == ["Fix bug\n\nSigned-off-by: <PERSON_1> <EMAIL_1>"]
     out, _ = redact_batch(b, ["new_contents", "message"], "off", personal=False)
     assert out.to_pylist() == b.to_pylist()
+
+
+def test_a_repeated_message_is_scanned_once_and_counted_per_row(monkeypatch):
+    """A commit's message repeats on every file it changed: one scan per distinct text (also across batches
+    sharing a TextCache), the same output and per-row counts as scanning each row."""
+    from octopack_spark.ft import secrets_step
+
+    calls = []
+    real = secrets_step.find_secrets
+    monkeypatch.setattr(secrets_step, "find_secrets", lambda t: calls.append(t) or real(t))
+    rows = [{"row_id": str(i), "message": f"Rotate token {TOKEN}" if i % 2 else "Fix bug"} for i in range(6)]
+    cache = secrets_step.TextCache()
+    outs, counts = [], []
+    for part in (rows[:3], rows[3:]):
+        out, c = redact_batch(pa.RecordBatch.from_pylist(part), ["message"], "redact", cache=cache)
+        outs += out.to_pylist()
+        counts.append(c)
+    assert sorted(calls) == ["Fix bug", f"Rotate token {TOKEN}"]
+    assert [r["message"] for r in outs] == ["Fix bug", "Rotate token <SECRET_GITHUB_TOKEN>"] * 3
+    assert sum(c["rows_with_secrets"] for c in counts) == 3
+    assert sum(c["kind:github_token"] for c in counts) == 3
+
+
+def test_long_texts_are_not_cached():
+    from octopack_spark.ft.secrets_step import TextCache
+
+    cache = TextCache(max_chars=10)
+    b = pa.RecordBatch.from_pylist([{"message": "x" * 11}, {"message": "short"}])
+    redact_batch(b, ["message"], "redact", cache=cache)
+    assert [k[-1] for k in cache.results] == ["short"]
