@@ -431,9 +431,33 @@ def _kill_tree(proc: subprocess.Popen) -> None:
         pass
 
 
-def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_bytes: int,
-        stdin_data: Optional[bytes] = None) -> Outcome:
-    """Run ``cmd`` in the sandbox. Raises SandboxError when the sandbox could not be set up."""
+@dataclass
+class _Started:
+    """A started run: the outer helper and what belongs to it until the run is over."""
+
+    proc: subprocess.Popen
+    status_r: int                  # the helper's private setup-error channel
+    done_r: Optional[int]          # the completion channel (fd 3 of the command), when asked for
+    cg: object                     # the run's cgroup.RunCgroup, or None
+    watchdog_bytes: Optional[int]  # the watchdog's limit where no cgroup could be made
+    t0: float
+
+
+@dataclass
+class _Capture:
+    """What came back while the run went on, and why it was stopped (if it was)."""
+
+    bufs: dict                     # stdout / stderr fd -> bytes read
+    done: bytearray = field(default_factory=bytearray)
+    total: int = 0
+    timed_out: bool = False
+    output_limited: bool = False
+    memory_exceeded: bool = False
+
+
+def _start(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, stdin_data: Optional[bytes]) -> _Started:
+    """Start the outer helper for ``cmd`` with its setup-status pipe, the completion pipe when the spec asks
+    for one and the run's cgroups (or the watchdog's byte limit); ``stdin_data`` is written and stdin closed."""
     status_r, status_w = os.pipe()
     pass_fds = [status_w]
     done_r = None
@@ -468,13 +492,33 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
         except BrokenPipeError:
             pass
         proc.stdin.close()
-    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-    bufs = {out_fd: bytearray(), err_fd: bytearray()}
-    done_buf = bytearray()
-    total = 0
-    timed_out = output_limited = memory_exceeded = False
-    next_check = t0
-    deadline = t0 + timeout_s
+    return _Started(proc, status_r, done_r, cg, watchdog_bytes, t0)
+
+
+def _take(cap: _Capture, fd: int, done_r: Optional[int], max_output_bytes: int) -> bool:
+    """Read one chunk of ``fd`` into ``cap`` (setting ``output_limited`` past the cap); False at its end."""
+    chunk = os.read(fd, 65536)
+    if not chunk:
+        return False
+    if fd == done_r:
+        # Not program output: kept apart, capped, and not counted against the output limit.
+        if len(cap.done) < 4096:
+            cap.done += chunk[:4096 - len(cap.done)]
+        return True
+    cap.total += len(chunk)
+    cap.bufs[fd] += chunk
+    if cap.total > max_output_bytes:
+        cap.output_limited = True
+    return True
+
+
+def _pump(st: _Started, timeout_s: float, max_output_bytes: int) -> _Capture:
+    """Collect the run's output until the helper has exited and its streams are closed, or until the
+    timeout, the output cap or the watchdog's memory limit stops it (the flags of the result)."""
+    proc, done_r, watchdog_bytes = st.proc, st.done_r, st.watchdog_bytes
+    cap = _Capture({proc.stdout.fileno(): bytearray(), proc.stderr.fileno(): bytearray()})
+    next_check = st.t0
+    deadline = st.t0 + timeout_s
     # A pidfd wakes the loop the moment the helper exits (Popen.wait(timeout) would poll with sleeps).
     pidfd = os.pidfd_open(proc.pid)
     exited = False
@@ -490,12 +534,12 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
             while open_streams or not exited:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    timed_out = True
+                    cap.timed_out = True
                     break
                 if watchdog_bytes is not None and time.monotonic() >= next_check:
                     next_check = time.monotonic() + WATCHDOG_INTERVAL_S
                     if tree_rss_bytes(proc.pid) > watchdog_bytes:
-                        memory_exceeded = True
+                        cap.memory_exceeded = True
                         break
                 wait = min(left, 1.0) if watchdog_bytes is None else min(left, WATCHDOG_INTERVAL_S)
                 for key, _ in sel.select(timeout=wait):
@@ -503,29 +547,24 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
                         exited = True
                         sel.unregister(pidfd)
                         continue
-                    chunk = os.read(key.fd, 65536)
-                    if not chunk:
+                    if not _take(cap, key.fd, done_r, max_output_bytes):
                         sel.unregister(key.fileobj)
                         open_streams -= 1
-                        continue
-                    if key.fd == done_r:
-                        # Not program output: kept apart, capped, and not counted against the output limit.
-                        if len(done_buf) < 4096:
-                            done_buf += chunk[:4096 - len(done_buf)]
-                        continue
-                    total += len(chunk)
-                    bufs[key.fd] += chunk
-                    if total > max_output_bytes:
-                        output_limited = True
+                    if cap.output_limited:
                         break
-                if output_limited:
+                if cap.output_limited:
                     break
     finally:
         os.close(pidfd)
         if done_r is not None:
             os.close(done_r)
-    unsandboxed = spec.mode == MODE_UNSANDBOXED
-    if (timed_out or output_limited or memory_exceeded) and not unsandboxed:
+    return cap
+
+
+def _stop(proc: subprocess.Popen, cap: _Capture, unsandboxed: bool) -> None:
+    """Kill what is left of a run that was stopped early (sandboxed: the helper's pid namespace) and, for
+    an unsandboxed run, the program's process group in any case."""
+    if (cap.timed_out or cap.output_limited or cap.memory_exceeded) and not unsandboxed:
         _kill_tree(proc)
     if unsandboxed:
         # No pid namespace: the program's process group (it shares the helper's) is all there is to kill.
@@ -533,25 +572,34 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_bytes: int,
+        stdin_data: Optional[bytes] = None) -> Outcome:
+    """Run ``cmd`` in the sandbox. Raises SandboxError when the sandbox could not be set up."""
+    st = _start(spec, cmd, timeout_s, stdin_data)
+    cap = _pump(st, timeout_s, max_output_bytes)
+    proc = st.proc
+    _stop(proc, cap, spec.mode == MODE_UNSANDBOXED)
     rc = proc.wait()
-    duration = time.monotonic() - t0
-    pids_refused = 0
-    if cg is not None:
-        memory_exceeded = cg.oom_kills() > 0
-        pids_refused = cg.pids_refused()
-        cg.close()
-    stdout = bytes(bufs[out_fd]).decode("utf-8", errors="replace")
-    stderr = bytes(bufs[err_fd]).decode("utf-8", errors="replace")
+    duration = time.monotonic() - st.t0
+    memory_exceeded, pids_refused = cap.memory_exceeded, 0
+    if st.cg is not None:
+        memory_exceeded = st.cg.oom_kills() > 0
+        pids_refused = st.cg.pids_refused()
+        st.cg.close()
+    stdout = bytes(cap.bufs[proc.stdout.fileno()]).decode("utf-8", errors="replace")
+    stderr = bytes(cap.bufs[proc.stderr.fileno()]).decode("utf-8", errors="replace")
     proc.stdout.close()
     proc.stderr.close()
-    with os.fdopen(status_r, "rb") as fh:
+    with os.fdopen(st.status_r, "rb") as fh:
         setup_error = fh.read(4096).decode("utf-8", errors="replace").strip()
     if setup_error:
         raise SandboxError(f"sandbox setup failed: {setup_error}")
+    stopped = cap.timed_out or cap.output_limited or memory_exceeded and st.watchdog_bytes
     return Outcome(
-        returncode=None if (timed_out or output_limited or memory_exceeded and watchdog_bytes) else rc, stdout=stdout, stderr=stderr,
-        duration_s=duration, timed_out=timed_out, output_limited=output_limited,
-        completion=bytes(done_buf).decode("utf-8", errors="replace"), memory_exceeded=memory_exceeded,
+        returncode=None if stopped else rc, stdout=stdout, stderr=stderr,
+        duration_s=duration, timed_out=cap.timed_out, output_limited=cap.output_limited,
+        completion=bytes(cap.done).decode("utf-8", errors="replace"), memory_exceeded=memory_exceeded,
         pids_refused=pids_refused,
     )
-
