@@ -22,10 +22,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from octopack_spark.errors import UserFacingError
+from octopack_spark.yaml_io import load_yaml_file
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PLACEHOLDERS = ("input", "instruction", "context", "prompt_base")
@@ -94,10 +94,7 @@ def available_templates(directory: Path = TEMPLATES_DIR) -> list[str]:
 
 
 def load_template_file(path: Path) -> PromptTemplate:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise UserFacingError(f"cannot read prompt template {path}: {e}") from e
+    raw = load_yaml_file(path, "prompt template")
     if not isinstance(raw, dict):
         raise UserFacingError(f"prompt template {path} must be a mapping")
     try:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from octopack_spark.errors import UserFacingError
 from octopack_spark.ft.config import FtConfig
 from octopack_spark.redact import MASK, redact_config
+from octopack_spark.yaml_io import load_yaml_file, parse_yaml_scalar
 
 
 class ConfigError(UserFacingError, ValueError):
@@ -104,6 +105,17 @@ class MineConfig(_Section):
     arrow_batch_bytes: int = Field(default=32 * 1024**2, ge=1024)
     # Re-mine every repository from scratch instead of only commits new since the last run.
     full_refresh: bool = False
+    # Opt-out (octopack_spark/governance/optout.py, docs/governance.md): lists (files or https URLs, one
+    # `owner` or `owner/name` a line) and inline entries. An opted-out repository is never cloned or mined,
+    # nor is any repository of its fork network (same root commit); its state row says `opted_out`.
+    optout_lists: list[str] = Field(default_factory=list)
+    optout_owners: list[str] = Field(default_factory=list)
+    optout_repos: list[str] = Field(default_factory=list)
+    # Also opt out the 44 GitHub logins that opted out of The Stack v1.2 (ft's `optout` rule list).
+    optout_stack_logins: bool = True
+    # Fork networks (mining/forks.py): repositories sharing a root commit are mined together, each shared
+    # commit once, with `repos` listing every member that contains it.
+    fork_networks: bool = True
 
     @field_validator("since", "until")
     @classmethod
@@ -131,13 +143,6 @@ class PipelineConfig(_Section):
     def config_hash(self) -> str:
         blob = json.dumps(self.redacted_dict(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def _parse_scalar(text: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
 
 
 # Mapping fields whose keys contain dots themselves (`--set spark.conf.spark.driver.memory=8g`).
@@ -174,7 +179,7 @@ def read_yaml_mapping(
     error: type[Exception] = ConfigError,
     not_mapping: Optional[str] = None,
 ) -> dict[str, Any]:
-    """A YAML file that must hold a mapping (the one YAML loader of config-like files). A bare name
+    """A YAML file that must hold a mapping (config-like files; read by `yaml_io.load_yaml_file`). A bare name
     ("tiny-cpu") is looked up as `<search_dir>/<name>.yaml`, so shipped configs can be named without their
     path. `not_mapping`: what the error says when the file holds something else ("must map ... to ...")."""
     p = Path(path)
@@ -188,10 +193,7 @@ def read_yaml_mapping(
         if search_dir is not None and search_dir.is_dir():
             shipped = f" (shipped: {', '.join(sorted(x.stem for x in search_dir.glob('*.yaml')))})"
         raise error(f"{what} file not found: {path}{shipped}")
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise error(f"{what} file {p} is not valid YAML: {e}") from e
+    raw = load_yaml_file(p, what, error) or {}
     if not isinstance(raw, dict):
         raise error(f"{what} file {p} {not_mapping or 'must hold a mapping of sections'}, got {type(raw).__name__}")
     return raw
@@ -212,7 +214,7 @@ def build_model(
         if "=" not in item:
             raise error(f"--set expects section.field=value, got {item!r}")
         k, v = item.split("=", 1)
-        _set_path(raw, k.strip(), _parse_scalar(v), error)
+        _set_path(raw, k.strip(), parse_yaml_scalar(v), error)
     for k, v in (overrides or {}).items():
         if v is not None:
             _set_path(raw, k, v, error)

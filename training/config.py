@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from octopack_spark.config import StorageConfig, build_model, read_yaml_mapping
 from octopack_spark.errors import UserFacingError
 from octopack_spark.redact import MASK, redact_config
+from octopack_spark.yaml_io import load_yaml_file
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 TEMPLATES_FILE = CONFIG_DIR / "templates.yaml"
@@ -250,7 +251,7 @@ def merge_patch(base: dict[str, Any], patch: Optional[dict[str, Any]]) -> dict[s
 
 
 def shipped_templates() -> dict[str, Any]:
-    raw = yaml.safe_load(TEMPLATES_FILE.read_text(encoding="utf-8")) or {}
+    raw = load_yaml_file(TEMPLATES_FILE, "prompt templates", TrainConfigError) or {}
     return dict(raw.get("templates", {}))
 
 
