@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 
 from octopack_spark.storage.fs import Storage
@@ -18,4 +22,12 @@ def quickstart(tmp_path_factory, storage) -> str:
     """`out/quickstart`-like folder holding mine/ and ft/ (read-only: tests that damage data copy it)."""
     root = str(tmp_path_factory.mktemp("quickstart"))
     build_quickstart(storage, root)
+    return root
+
+
+@pytest.fixture
+def mine_copy(tmp_path, quickstart) -> Path:
+    """A writable copy of the quickstart mine dataset, for tests that damage it."""
+    root = tmp_path / "mine"
+    shutil.copytree(os.path.join(quickstart, "mine"), root)
     return root

@@ -11,8 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
+import os
 import posixpath
-from typing import Optional
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -164,3 +168,28 @@ def build_ft(storage: Storage, root: str, n_commits: int = 60) -> Manifest:
 def build_quickstart(storage: Storage, root: str) -> tuple[Manifest, Manifest]:
     """`out/quickstart/` layout: <root>/mine and <root>/ft."""
     return build_mine(storage, join(root, "mine")), build_ft(storage, join(root, "ft"))
+
+
+@contextmanager
+def edited_manifest(root: str | os.PathLike) -> Iterator[dict]:
+    """`<root>/manifest.json` (a local dataset) as a dict to change in the block; written back at its end."""
+    path = Path(root) / "manifest.json"
+    m = json.loads(path.read_text())
+    yield m
+    path.write_text(json.dumps(m))
+
+
+def damage_commits_and_state(root: Path) -> None:
+    """In the local mine dataset at `root`: `commits` claims schema version 2.0 and the first `state` file is
+    gone, while `errors` stays intact (an engine must still answer on it)."""
+    with edited_manifest(root) as m:
+        m["tables"]["commits"]["schema_version"] = "2.0"
+        os.remove(root / m["tables"]["state"]["files"][0])
+
+
+def check_author_times_are_utc(engine) -> None:
+    """Either engine returns `author_time` as UTC instants equal to the source rows'."""
+    t = engine.query("SELECT row_id, author_time FROM commits").read_all()
+    assert t.schema.field("author_time").type == pa.timestamp("us", tz="UTC")
+    src = {r["row_id"]: r["author_time"] for r in commit_rows()}
+    assert {r["row_id"]: r["author_time"] for r in t.to_pylist()} == src

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
@@ -11,7 +10,7 @@ import pytest
 from octopack_spark.sql.catalog import discover, qualifier_for, require_readable
 from octopack_spark.sql.errors import DatasetError, TableNameError
 from octopack_spark.storage.manifest import ManifestError
-from tests.sql.datasets import build_mine
+from tests.sql.datasets import build_mine, edited_manifest
 
 
 def test_parent_folder_exposes_all_tables(quickstart, storage):
@@ -88,32 +87,24 @@ def test_binary_garbage_manifest(tmp_path, storage):
         discover([str(tmp_path)], storage)
 
 
-def test_partitioned_table_with_a_misplaced_file(tmp_path, storage):
-    root = tmp_path / "ds"
-    build_mine(storage, str(root))
-    m = json.loads((root / "manifest.json").read_text())
-    m["tables"]["commits"]["files"].append("commits/stray.parquet")
-    (root / "manifest.json").write_text(json.dumps(m))
+def test_partitioned_table_with_a_misplaced_file(mine_copy, storage):
+    with edited_manifest(mine_copy) as m:
+        m["tables"]["commits"]["files"].append("commits/stray.parquet")
     with pytest.raises(DatasetError, match="partitioned by \\['lang'\\]"):
-        discover([str(root)], storage)
+        discover([str(mine_copy)], storage)
 
 
-def test_file_outside_dataset_is_refused(tmp_path, storage):
-    root = tmp_path / "ds"
-    build_mine(storage, str(root))
-    m = json.loads((root / "manifest.json").read_text())
-    m["tables"]["errors"]["files"] = ["../elsewhere/x.parquet"]
-    (root / "manifest.json").write_text(json.dumps(m))
+def test_file_outside_dataset_is_refused(mine_copy, storage):
+    with edited_manifest(mine_copy) as m:
+        m["tables"]["errors"]["files"] = ["../elsewhere/x.parquet"]
     with pytest.raises(DatasetError, match="outside the dataset"):
-        discover([str(root)], storage)
+        discover([str(mine_copy)], storage)
 
 
-def test_missing_data_file(tmp_path, storage, quickstart):
-    root = tmp_path / "mine"
-    shutil.copytree(os.path.join(quickstart, "mine"), root)
-    cat = discover([str(root)], storage)
+def test_missing_data_file(mine_copy, storage):
+    cat = discover([str(mine_copy)], storage)
     ref = cat.lookup("commits")
-    os.remove(os.path.join(str(root), ref.entry.files[3]))
+    os.remove(os.path.join(str(mine_copy), ref.entry.files[3]))
     with pytest.raises(DatasetError, match=r"1 file\(s\) listed in the manifest are missing: commits/lang="):
         require_readable(storage, ref)
 
@@ -136,8 +127,7 @@ def test_minor_version_difference_is_fine(tmp_path, storage):
 def test_ft_table_versions_are_checked(tmp_path, storage, quickstart):
     root = tmp_path / "ft"
     shutil.copytree(os.path.join(quickstart, "ft"), root)
-    m = json.loads((root / "manifest.json").read_text())
-    m["tables"]["stats"]["schema_version"] = "3.1"
-    (root / "manifest.json").write_text(json.dumps(m))
+    with edited_manifest(root) as m:
+        m["tables"]["stats"]["schema_version"] = "3.1"
     with pytest.raises(ManifestError, match="table 'stats'.*3.1"):
         require_readable(storage, discover([str(root)], storage).lookup("stats"))

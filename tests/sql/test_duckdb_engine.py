@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import json
-import os
 import re
-import shutil
 
 import pyarrow as pa
 import pytest
@@ -17,7 +14,8 @@ from octopack_spark.sql.duckdb_engine import DuckDBEngine
 from octopack_spark.sql.errors import DatasetError, QueryError, TableNameError
 from octopack_spark.storage.manifest import ManifestError, Manifest, TableEntry, write_manifest
 from octopack_spark import schema as S
-from tests.sql.datasets import build_mine, commit_rows, write_table
+from tests.sql.datasets import (build_mine, check_author_times_are_utc, commit_rows, damage_commits_and_state,
+                                write_table)
 
 
 @pytest.fixture
@@ -51,10 +49,7 @@ def test_native_and_pyarrow_readers_agree_on_every_column(quickstart, storage):
 
 
 def test_timestamps_come_back_as_utc_instants(engine):
-    t = engine.query("SELECT row_id, author_time FROM commits").read_all()
-    assert t.schema.field("author_time").type == pa.timestamp("us", tz="UTC")
-    src = {r["row_id"]: r["author_time"] for r in commit_rows()}
-    assert {r["row_id"]: r["author_time"] for r in t.to_pylist()} == src
+    check_author_times_are_utc(engine)
 
 
 def test_qualified_and_plain_names_and_joins(engine):
@@ -99,15 +94,10 @@ def test_partition_filter_skips_files(engine):
     assert int(m.group(1)) == 2 and int(m.group(2)) == 16  # 2 files per language, 8 languages
 
 
-def test_only_named_tables_are_opened(tmp_path, storage, quickstart):
+def test_only_named_tables_are_opened(mine_copy, storage):
     """A damaged or newer table does not stop queries on the others."""
-    root = tmp_path / "mine"
-    shutil.copytree(os.path.join(quickstart, "mine"), root)
-    m = json.loads((root / "manifest.json").read_text())
-    m["tables"]["commits"]["schema_version"] = "2.0"
-    os.remove(root / m["tables"]["state"]["files"][0])
-    (root / "manifest.json").write_text(json.dumps(m))
-    e = DuckDBEngine(discover([str(root)], storage), storage)
+    damage_commits_and_state(mine_copy)
+    e = DuckDBEngine(discover([str(mine_copy)], storage), storage)
     assert rows(e, "SELECT count(*) AS n FROM errors") == [{"n": 5}]
     with pytest.raises(ManifestError, match="schema version 2.0"):
         e.query("SELECT count(*) FROM commits")

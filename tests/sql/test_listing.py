@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import pytest
 
 from octopack_spark.sql.catalog import discover
 from octopack_spark.sql.errors import TableNameError
 from octopack_spark.sql.listing import describe, render_json, render_text
-from tests.sql.datasets import build_mine, stats_table
-
-
-@pytest.fixture
-def mine_copy(tmp_path, quickstart):
-    root = tmp_path / "mine"
-    shutil.copytree(os.path.join(quickstart, "mine"), root)
-    return root
+from tests.sql.datasets import build_mine, edited_manifest, stats_table
 
 
 def test_describe_from_manifest(quickstart, storage):
@@ -54,10 +46,9 @@ def test_verify_ok(quickstart, storage):
 
 
 def test_verify_finds_wrong_counts_and_missing_files(mine_copy, storage):
-    m = json.loads((mine_copy / "manifest.json").read_text())
-    m["tables"]["commits"]["rows"] = 61
-    os.remove(mine_copy / m["tables"]["state"]["files"][0])
-    (mine_copy / "manifest.json").write_text(json.dumps(m))
+    with edited_manifest(mine_copy) as m:
+        m["tables"]["commits"]["rows"] = 61
+        os.remove(mine_copy / m["tables"]["state"]["files"][0])
     infos = {i.table: i for i in describe(discover([str(mine_copy)], storage), storage, check=True)}
     assert infos["commits"].verification.problems == ["manifest says 61 rows, files hold 60"]
     assert not infos["state"].verification.ok and infos["state"].verification.missing_files

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-
-import pyarrow as pa
 import pytest
 
 from octopack_spark.sql.catalog import discover
@@ -14,7 +9,7 @@ from octopack_spark.sql.duckdb_engine import DuckDBEngine
 from octopack_spark.sql.errors import DatasetError, QueryError, TableNameError
 from octopack_spark.sql.spark_engine import parse_references
 from octopack_spark.storage.manifest import ManifestError
-from tests.sql.datasets import build_mine, commit_rows
+from tests.sql.datasets import build_mine, check_author_times_are_utc, damage_commits_and_state
 
 pytestmark = pytest.mark.spark
 
@@ -58,10 +53,7 @@ def test_same_answers_as_duckdb(engine, quickstart, storage):
 
 
 def test_timestamps_are_utc_instants(engine):
-    t = engine.query("SELECT row_id, author_time FROM commits").read_all()
-    assert t.schema.field("author_time").type == pa.timestamp("us", tz="UTC")
-    src = {r["row_id"]: r["author_time"] for r in commit_rows()}
-    assert {r["row_id"]: r["author_time"] for r in t.to_pylist()} == src
+    check_author_times_are_utc(engine)
 
 
 def test_backquoted_view_names_work_too(engine):
@@ -94,16 +86,11 @@ def test_errors_are_one_clear_message(engine):
         engine.query("SELECT * FROM comits")
 
 
-def test_version_and_missing_files(spark, tmp_path, storage, quickstart):
+def test_version_and_missing_files(spark, mine_copy, storage):
     from octopack_spark.sql.spark_engine import SparkEngine
 
-    root = tmp_path / "mine"
-    shutil.copytree(os.path.join(quickstart, "mine"), root)
-    m = json.loads((root / "manifest.json").read_text())
-    m["tables"]["commits"]["schema_version"] = "2.0"
-    os.remove(root / m["tables"]["state"]["files"][0])
-    (root / "manifest.json").write_text(json.dumps(m))
-    e = SparkEngine(discover([str(root)], storage), spark, storage)
+    damage_commits_and_state(mine_copy)
+    e = SparkEngine(discover([str(mine_copy)], storage), spark, storage)
     try:
         assert rows(e, "SELECT count(*) AS n FROM errors") == [{"n": 5}]
         with pytest.raises(ManifestError, match="schema version 2.0"):
