@@ -26,6 +26,16 @@ def _write(path, obj):
     return str(path)
 
 
+def _run_replay(tmp_path, humanevalpack_dir, task: str, replay: dict, n: int, limit: int, k: str):
+    """`octopack eval run --task <task>` on Python whose 'model' replays `replay` ({"<task>/python": [[completion,
+    ...] per problem]}) from a generations file; (exit code, output folder)."""
+    gfile = _write(tmp_path / "replay.json", replay)
+    out = tmp_path / "run"
+    rc = main(["eval", "run", "--task", task, "--language", "python", "--model", f"file:{gfile}", "--n", str(n),
+               "--data", str(humanevalpack_dir), "--limit", str(limit), "--k", k, "--output", str(out)])
+    return rc, out
+
+
 def test_score_canonical_all_pass_buggy_all_fail(tmp_path, humanevalpack_dir, py_rows, fake_exec, capsys):
     canon = _write(tmp_path / "c.json", [[r["prompt"] + r["canonical_solution"]] * 2 for r in py_rows])
     rc = main(["eval", "score", "--language", "python", "--generations", canon, "--data", str(humanevalpack_dir),
@@ -81,11 +91,8 @@ def test_run_synthesize_with_canonical_replay(tmp_path, humanevalpack_dir, py_ro
     answers with the canonical body scores 100%, and the saved generations re-score identically."""
     limit = 6
     comps = [["\n" + r["canonical_solution"] + "\n\ndef extra():\n    pass\n"] * 3 for r in py_rows[:limit]]
-    gfile = _write(tmp_path / "replay.json", {"synthesize/python": comps})
-    out = tmp_path / "run"
-    rc = main(["eval", "run", "--task", "synthesize", "--language", "python", "--model", f"file:{gfile}",
-               "--n", "3", "--data", str(humanevalpack_dir), "--limit", str(limit), "--k", "1",
-               "--output", str(out)])
+    rc, out = _run_replay(tmp_path, humanevalpack_dir, "synthesize", {"synthesize/python": comps},
+                          n=3, limit=limit, k="1")
     assert rc == 0
     res = json.loads((out / "evaluation_results.json").read_text())
     assert res["humanevalsynthesize-python"]["pass@1"] == 1.0
@@ -100,11 +107,9 @@ def test_run_explain_two_stages(tmp_path, humanevalpack_dir, py_rows, fake_exec)
     limit = 3
     desc = [["Returns True if two numbers are closer than the threshold. " * 10, "short"] for _ in range(limit)]
     code = [["\n" + r["canonical_solution"], "\n    return None\n"] for r in py_rows[:limit]]
-    gfile = _write(tmp_path / "replay.json", {"explain-describe/python": desc, "explain-synthesize/python": code})
-    out = tmp_path / "run"
-    rc = main(["eval", "run", "--task", "explain", "--language", "python", "--model", f"file:{gfile}",
-               "--n", "2", "--data", str(humanevalpack_dir), "--limit", str(limit), "--k", "1,2",
-               "--output", str(out)])
+    rc, out = _run_replay(tmp_path, humanevalpack_dir, "explain",
+                          {"explain-describe/python": desc, "explain-synthesize/python": code},
+                          n=2, limit=limit, k="1,2")
     assert rc == 0
     saved_desc = json.loads((out / "generations_humanevalexplaindescribe-python.json").read_text())
     assert [len(d) for d in saved_desc] == [2, 2, 2]
