@@ -50,6 +50,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _infra_service(script_name: str, what: str, env: dict, start_s: int, stop_s: int):
+    """Start `infra/<script_name>`, yield the URL it prints last, and stop it afterwards (a generator for a
+    fixture to `yield from`)."""
+    script = str(ROOT / "infra" / script_name)
+    out = subprocess.run(["bash", script, "start"], env=env, capture_output=True, text=True, timeout=start_s)
+    if out.returncode != 0:
+        raise RuntimeError(f"could not start {what}:\n{out.stdout}\n{out.stderr}")
+    try:
+        yield out.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", script, "stop"], env=env, capture_output=True, timeout=stop_s)
+
+
 @pytest.fixture(scope="session")
 def spark():
     """A local[2] SparkSession shared by the whole test session (start-up costs ~10 s)."""
@@ -80,14 +93,7 @@ def spark_cluster_master(tmp_path_factory):
         SPARK_WORKER_MEMORY="3g",
         PYTHON=sys.executable,
     )
-    script = str(ROOT / "infra" / "spark-cluster.sh")
-    out = subprocess.run(["bash", script, "start"], env=env, capture_output=True, text=True, timeout=180)
-    if out.returncode != 0:
-        raise RuntimeError(f"could not start the standalone cluster:\n{out.stdout}\n{out.stderr}")
-    try:
-        yield out.stdout.strip().splitlines()[-1]
-    finally:
-        subprocess.run(["bash", script, "stop"], env=env, capture_output=True, timeout=120)
+    yield from _infra_service("spark-cluster.sh", "the standalone cluster", env, start_s=180, stop_s=120)
 
 
 @pytest.fixture(scope="session")
@@ -103,11 +109,4 @@ def s3_endpoint(tmp_path_factory):
     d = tmp_path_factory.mktemp("s3")
     port = free_port()
     env = dict(os.environ, OCTOPACK_S3_PORT=str(port), OCTOPACK_S3_DIR=str(d), PYTHON=sys.executable)
-    script = str(ROOT / "infra" / "s3-server.sh")
-    out = subprocess.run(["bash", script, "start"], env=env, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        raise RuntimeError(f"could not start the S3 server:\n{out.stdout}\n{out.stderr}")
-    try:
-        yield out.stdout.strip().splitlines()[-1]
-    finally:
-        subprocess.run(["bash", script, "stop"], env=env, capture_output=True, timeout=60)
+    yield from _infra_service("s3-server.sh", "the S3 server", env, start_s=60, stop_s=60)

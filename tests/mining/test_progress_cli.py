@@ -9,13 +9,13 @@ import re
 import select
 import struct
 import subprocess
-import sys
 import termios
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.gitrepo import RepoBuilder
+from tests.helpers.mine_cli import child_env, mine_cmd
 
 pytestmark = pytest.mark.spark
 
@@ -40,23 +40,14 @@ def repos(tmp_path_factory) -> tuple[Path, list[str]]:
 def _cmd(repos: tuple[Path, list[str]], out: Path, *extra: str) -> list[str]:
     root, paths = repos
     # one repository per batch: each committed batch redraws the line with a higher count
-    cmd = [sys.executable, "-m", "octopack_spark.cli.main", "mine", "--output", str(out), "--allowed-root",
-           str(root), "--master", "local[1]", "--set", "mine.batch_repos=1", "--no-spark-ui", *extra]
-    for r in paths:
-        cmd += ["--repo", r]
-    return cmd
-
-
-def _env() -> dict:
-    return dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable,
-                PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    return mine_cmd(out, root, paths, "--no-spark-ui", *extra)
 
 
 def _run_on_pty(cmd: list[str]) -> tuple[int, str, str]:
     """Run cmd with stderr on a pseudo-terminal (80x200) and stdout on a pipe; (rc, stdout, tty text)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 80, 200, 0, 0))
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=_env())
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=child_env())
     os.close(slave)
     chunks, out = [], []
     fds = [master, proc.stdout.fileno()]
@@ -103,7 +94,7 @@ def test_mine_quiet_prints_no_progress_on_a_terminal(repos, tmp_path):
 
 def test_mine_without_a_terminal_prints_no_progress(repos, tmp_path):
     p = subprocess.run(_cmd(repos, tmp_path / "out"), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       env=_env(), timeout=600)
+                       env=child_env(), timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     assert "mine repos" not in p.stderr and "\r" not in p.stderr, p.stderr[-3000:]
     assert f"mined {N_REPOS} repositories" in p.stdout and SAME_ROWS in p.stdout

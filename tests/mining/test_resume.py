@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from tests.helpers.gitrepo import RepoBuilder
+from tests.helpers.mine_cli import child_env, mine_cmd
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -27,19 +27,6 @@ def _make_repos(root: Path, n: int) -> list[str]:
                      f"Change value {j} in repo {i}")
         paths.append(str(root / f"r{i}"))
     return paths
-
-
-def _cmd(repos: list[str], out: Path, root: Path) -> list[str]:
-    cmd = [sys.executable, "-m", "octopack_spark.cli.main", "mine", "--output", str(out),
-           "--allowed-root", str(root), "--master", "local[1]", "--set", "mine.batch_repos=1"]
-    for r in repos:
-        cmd += ["--repo", r]
-    return cmd
-
-
-def _env() -> dict:
-    return dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable,
-                PYTHONPATH=str(Path(__file__).resolve().parents[2]))
 
 
 def _commit_rows(out: Path) -> list[tuple]:
@@ -66,13 +53,13 @@ def _done_units(out: Path) -> int:
 def test_killed_run_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
     repos = _make_repos(tmp_path, 5)
     ref = tmp_path / "uninterrupted"
-    res = subprocess.run(_cmd(repos, ref, tmp_path), env=_env(), capture_output=True, text=True, timeout=900)
+    res = subprocess.run(mine_cmd(ref, tmp_path, repos), env=child_env(), capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     expected = _commit_rows(ref)
     assert len(expected) > 5 * 6 and len({r[0] for r in expected}) == len(expected)
 
     out = tmp_path / "killed"
-    proc = subprocess.Popen(_cmd(repos, out, tmp_path), env=_env(), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(mine_cmd(out, tmp_path, repos), env=child_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 600
     while _done_units(out) < 2 and time.time() < deadline and proc.poll() is None:
@@ -84,7 +71,7 @@ def test_killed_run_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
     assert 2 <= done < 5
     assert not (out / "manifest.json").exists()  # a killed first run never claims a dataset
 
-    res = subprocess.run(_cmd(repos, out, tmp_path), env=_env(), capture_output=True, text=True, timeout=900)
+    res = subprocess.run(mine_cmd(out, tmp_path, repos), env=child_env(), capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     assert _commit_rows(out) == expected
     m = json.loads((out / "manifest.json").read_text())
