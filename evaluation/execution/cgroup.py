@@ -13,15 +13,29 @@ creates the namespaces, so everything the sample starts is charged to them. Afte
 tells whether the kernel's OOM killer fired inside it (the sample went past its memory limit),
 ``pids_refused`` how many forks the pids limit refused, and the directories are removed.
 
-When no memory cgroup is usable (no root, read-only /sys/fs/cgroup), ``available()`` is False and the sandbox
-falls back to a watchdog in sandbox.py that sums the resident memory of the run's process tree (warned about
-once); processes are then bounded by RLIMIT_NPROC (per uid as root; per sample user namespace rootless).
+Rootless (and as root where neither of the above works, e.g. in a container with its own cgroup namespace),
+the per-run cgroups go under this process's own cgroup v2 (``/proc/self/cgroup`` under a cgroup2 mount) when
+that is a subtree delegated to it: the systemd ``user@UID.service`` delegation (best a scope of its own:
+``systemd-run --user --scope -p Delegate=yes ...``) or a container's writable cgroup namespace, i.e. it offers
+memory in ``cgroup.controllers`` and this user may write it, its ``cgroup.subtree_control`` and
+``cgroup.procs``. cgroup v2 lets a cgroup other than the root give controllers to its children only when it
+holds no processes itself, so every process of that cgroup (this one included, as docker's dind entrypoint
+does with its ``init`` leaf) is moved into the leaf ``<own>/octopack-engine``; the controllers are enabled in
+``<own>`` and in ``<own>/octopack-exec``, whose children are the run cgroups, used as on the root path. A
+process that finds itself in such a leaf already (started by one that set it up) uses the same parent.
+
+When no memory cgroup is usable (rootless without a delegated subtree, read-only /sys/fs/cgroup),
+``available()`` is False, ``why_not()`` says why, and the sandbox falls back to a watchdog in sandbox.py that
+sums the resident memory of the run's process tree (warned about once); processes are then bounded by
+RLIMIT_NPROC (per uid as root; per sample user namespace rootless).
 """
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +43,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 PARENT = "octopack-exec"
+LEAF = "octopack-engine"  # delegated subtree: where its own processes go (no internal processes)
 CONTROLLERS = ("memory", "pids", "cpu", "io")
 V1_NAMES = {"memory": "memory", "pids": "pids", "cpu": "cpu", "io": "blkio"}
 V1_PROBES = {"memory": "memory.limit_in_bytes", "pids": "pids.max", "cpu": "cpu.cfs_quota_us",
@@ -37,12 +52,16 @@ CPU_PERIOD_US = 100_000
 _lock = threading.Lock()
 _counter = itertools.count()
 _probed = False
+_why_not = ""
+PROC_CGROUP = "/proc/self/cgroup"
+MOUNTINFO = "/proc/self/mountinfo"
 
 
 @dataclass(frozen=True)
 class Backend:
     kind: str                      # "v2" | "v1"
     parents: dict                  # controller -> parent dir (v2: the same dir for all)
+    delegated: Optional[Path] = None  # v2 under this process's own (delegated) cgroup: that cgroup
 
     @property
     def controllers(self) -> tuple[str, ...]:
@@ -76,13 +95,110 @@ def _try_v2(mount: Path) -> Optional[Backend]:
         # Only the mount root is exempt from "no internal processes": enable the controllers for our parent
         # there, and for the parent's children (the parent itself never holds processes).
         for d in (mount, parent):
-            have = (d / "cgroup.subtree_control").read_text().split()
-            missing = [c for c in wanted if c not in have]
-            if missing:
-                (d / "cgroup.subtree_control").write_text(" ".join("+" + c for c in missing))
+            _enable(d, wanted)
         return Backend("v2", {c: parent for c in wanted})
     except OSError:
         return None
+
+
+def _enable(d: Path, wanted: Sequence[str]) -> None:
+    """Enable ``wanted`` controllers for the children of cgroup v2 dir ``d`` (those not enabled yet)."""
+    have = (d / "cgroup.subtree_control").read_text().split()
+    missing = [c for c in wanted if c not in have]
+    if missing:
+        (d / "cgroup.subtree_control").write_text(" ".join("+" + c for c in missing))
+
+
+def _cgroup2_mounts(mountinfo: str) -> list[tuple[Path, str]]:
+    """(mount point, the hierarchy's dir mounted there) of every cgroup2 mount in a mountinfo file."""
+    out = []
+    try:
+        with open(mountinfo) as fh:
+            for line in fh:
+                fields, sep, rest = line.partition(" - ")
+                f = fields.split()
+                if sep and rest.split()[:1] == ["cgroup2"] and len(f) >= 5:
+                    out.append((Path(_unescape(f[4])), _unescape(f[3])))
+    except OSError:
+        pass
+    return out
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path: space, tab, newline and backslash are written as octal escapes (``\\040``)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def own_v2_cgroup(proc_cgroup: str, mounts: Sequence[tuple[Path, str]]) -> Optional[Path]:
+    """The dir of this process's cgroup v2 (the ``0::PATH`` line of /proc/self/cgroup, ``proc_cgroup``)
+    under a cgroup2 mount that shows it (``mounts``: ``_cgroup2_mounts``); None when there is none."""
+    rel = next((line[3:].strip() for line in proc_cgroup.splitlines() if line.startswith("0::")), None)
+    if not rel or ".." in rel.split("/"):  # none, or outside this cgroup namespace
+        return None
+    for mnt, root in mounts:
+        if rel == root or rel.startswith(root.rstrip("/") + "/"):
+            return mnt / rel[len(root):].lstrip("/")
+    return None
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def _try_delegated(own: Path) -> tuple[Optional[Backend], str]:
+    """Per-run cgroups under ``own``, this process's cgroup v2, when it is a subtree delegated to this user
+    (see the module's doc); returns the backend, or None and why not."""
+    if own.name == LEAF and (own.parent / PARENT).is_dir():
+        own = own.parent  # a process started by one that set ``own`` up: the same parent
+    try:
+        offered = (own / "cgroup.controllers").read_text().split()
+    except OSError as e:
+        return None, f"this process's cgroup {own} cannot be read ({e.strerror})"
+    if "memory" not in offered:
+        return None, (f"this process's cgroup {own} offers no memory controller (offered: "
+                      f"{' '.join(offered) or 'none'})")
+    files = (own, own / "cgroup.subtree_control", own / "cgroup.procs")
+    if not all(_writable(f) for f in files):
+        return None, f"this process's cgroup {own} is not writable by this user"
+    wanted = [c for c in CONTROLLERS if c in offered]
+    try:
+        (own / LEAF).mkdir(exist_ok=True)
+        _vacate(own, wanted)
+        parent = own / PARENT
+        parent.mkdir(exist_ok=True)
+        _enable(parent, wanted)
+    except OSError as e:
+        return None, f"setting up the delegated cgroup {own} failed: {e}"
+    return Backend("v2", {c: parent for c in wanted}, delegated=own), ""
+
+
+def _vacate(own: Path, wanted: Sequence[str], tries: int = 5) -> None:
+    """Move every process of ``own`` into its leaf and enable ``wanted`` for own's children. A process
+    that arrives in between (a fork) makes the kernel refuse that (EBUSY): moved as well, and tried again."""
+    for attempt in range(tries):
+        for pid in (own / "cgroup.procs").read_text().split():
+            try:
+                with open(own / LEAF / "cgroup.procs", "a") as fh:
+                    fh.write(pid + "\n")
+            except ProcessLookupError:
+                pass  # it exited meanwhile
+        try:
+            _enable(own, wanted)
+            return
+        except OSError as e:
+            if e.errno != errno.EBUSY or attempt == tries - 1:
+                raise
+
+
+def _probe_delegated() -> tuple[Optional[Backend], str]:
+    try:
+        text = Path(PROC_CGROUP).read_text()
+    except OSError as e:
+        return None, f"{PROC_CGROUP} cannot be read ({e.strerror})"
+    own = own_v2_cgroup(text, _cgroup2_mounts(MOUNTINFO))
+    if own is None:
+        return None, "this process is in no cgroup v2 mounted here (per-sample cgroups without root need cgroup v2)"
+    return _try_delegated(own)
 
 
 def _try_v1(mounts) -> Optional[Backend]:
@@ -102,15 +218,24 @@ def _try_v1(mounts) -> Optional[Backend]:
 
 
 def _probe() -> Optional[Backend]:
-    if os.geteuid() != 0:
-        return None
-    mounts = _mounts()
-    for mnt, fstype, _opts in mounts:
-        if fstype == "cgroup2":
-            b = _try_v2(Path(mnt))
-            if b is not None:
-                return b
-    return _try_v1(mounts)
+    global _why_not
+    if os.geteuid() == 0:
+        mounts = _mounts()
+        for mnt, fstype, _opts in mounts:
+            if fstype == "cgroup2":
+                b = _try_v2(Path(mnt))
+                if b is not None:
+                    return b
+        b = _try_v1(mounts)
+        if b is not None:
+            return b
+    b, _why_not = _probe_delegated()
+    if b is not None:
+        import logging
+
+        logging.getLogger(__name__).info("cgroup v2: per-sample cgroups under the delegated %s/%s (this "
+                                         "process moved into %s/%s)", b.delegated, PARENT, b.delegated, LEAF)
+    return b
 
 
 def backend() -> Optional[Backend]:
@@ -122,6 +247,11 @@ def backend() -> Optional[Backend]:
             if _backend is not None:
                 _warn_missing(_backend)
         return _backend
+
+
+def why_not() -> str:
+    """Why no memory cgroup is usable (after ``backend()`` found none): what the delegated path saw."""
+    return "" if backend() is not None else _why_not
 
 
 _warned: set[str] = set()

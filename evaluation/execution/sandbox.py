@@ -310,15 +310,17 @@ log = logging.getLogger(__name__)
 _warned_no_cgroup = False
 
 
-def _warn_no_cgroup() -> None:
+def _warn_no_cgroup(why: str = "") -> None:
+    """The one warning about the watchdog fallback; ``why``: why no delegated cgroup v2 was usable."""
     global _warned_no_cgroup
     if not _warned_no_cgroup:
         _warned_no_cgroup = True
-        log.warning("no usable memory cgroup (v2 or v1) under /sys/fs/cgroup: the per-sample memory limit over "
+        log.warning("no usable memory cgroup (v2 or v1) under /sys/fs/cgroup%s: the per-sample memory limit over "
                     "all of a sample's processes is enforced by a watchdog polling their resident memory every "
                     "%.2f s (a fast allocation can overshoot between two polls); processes are bounded by "
                     "RLIMIT_NPROC only (per sample user namespace rootless, per worker uid as root), CPU by "
-                    "RLIMIT_CPU only (no per-sample CPU quota), and block I/O not at all", WATCHDOG_INTERVAL_S)
+                    "RLIMIT_CPU only (no per-sample CPU quota), and block I/O not at all",
+                    f" (no delegated cgroup v2 subtree: {why})" if why else "", WATCHDOG_INTERVAL_S)
 
 
 WATCHDOG_INTERVAL_S = 0.05
@@ -407,7 +409,7 @@ def _tree_limits(lim: Limits, argv: list[str]):
 
     limit = lim.tree_memory_mb * 1024 * 1024
     if not cgroup.available():
-        _warn_no_cgroup()
+        _warn_no_cgroup(cgroup.why_not())
         return None, limit
     io = cgroup.IoLimit(read_bps=lim.io_read_bps, write_bps=lim.io_write_bps, read_iops=lim.io_iops,
                         write_iops=lim.io_iops)
