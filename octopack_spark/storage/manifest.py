@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from octopack_spark import code_version
@@ -36,13 +36,9 @@ class TableEntry:
     partitioning: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {
-            "schema_version": self.schema_version,
-            "rows": self.rows,
-            "bytes": self.bytes,
-            "partitioning": self.partitioning,
-            "files": self.files,
-        }
+        d = asdict(self)
+        d["files"] = d.pop("files")  # the long list last in manifest.json
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "TableEntry":
