@@ -20,7 +20,7 @@ import tempfile
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Sequence, Union
 
 GIT = os.environ.get("OCTOPACK_GIT", "git")
 _ZERO = "0" * 40
@@ -67,22 +67,24 @@ def _git_env() -> dict:
 
 def list_commits(
     git_dir: str,
-    head: str,
-    exclude: Optional[str] = None,
+    head: Union[str, Sequence[str]],
+    exclude: Union[None, str, Sequence[str]] = None,
     since: Optional[float] = None,
     until: Optional[float] = None,
     max_commits: Optional[int] = None,
 ) -> tuple[list[str], int]:
-    """(non-merge commits, merges skipped): commits reachable from `head` and not from `exclude`, newest
+    """(non-merge commits, merges skipped): commits reachable from `head` and not from `exclude` (each may
+    be several commits: a fork network's heads, the heads mined before; mining/forks.py), newest
     first in git's default order (commit date; streamed, so `max_commits` stops the walk early instead
     of sorting the whole history); committer time filtered to [since, until]; at most `max_commits`.
     The same arguments give the same list, so index ranges of it can be mined by different tasks."""
     # `rev-list --timestamp --parents`, not `log --format=%H %ct %P`: log re-encodes a commit with an
     # `encoding` header (e.g. UTF-16) before formatting it, and the garbled header gave an empty %ct.
     # rev-list prints the committer time git parsed from the raw object; the order is the same walk.
-    cmd = git_base_args(git_dir) + ["rev-list", "--timestamp", "--parents", head]
-    if exclude:
-        cmd.append(f"^{exclude}")
+    heads = [head] if isinstance(head, str) else list(head)
+    excludes = [exclude] if isinstance(exclude, str) else list(exclude or ())
+    cmd = git_base_args(git_dir) + ["rev-list", "--timestamp", "--parents", *heads]
+    cmd += [f"^{x}" for x in excludes if x]
     cmd.append("--")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_git_env())
     err: list[bytes] = []
