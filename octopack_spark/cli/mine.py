@@ -25,6 +25,15 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="re-mine everything instead of only commits new since the last run; replaces the dataset")
     p.add_argument("--allow-all-skipped", action="store_true", default=None,
                    help="exit 0 even when every mined row was skipped (binary, too large, ...: mine.allow_all_skipped)")
+    p.add_argument("--optout-list", action="append", default=None, metavar="FILE_OR_URL",
+                   help="opt-out list (file or https URL; one owner or owner/name a line): those repositories and "
+                        "every fork of them (same root commit) are not mined (mine.optout_lists); repeatable")
+    p.add_argument("--optout-owner", action="append", default=None, metavar="OWNER",
+                   help="owner whose repositories (and their forks) are not mined (mine.optout_owners); repeatable")
+    p.add_argument("--optout-repo", action="append", default=None, metavar="OWNER/NAME",
+                   help="repository that (with its forks) is not mined (mine.optout_repos); repeatable")
+    p.add_argument("--no-fork-networks", dest="fork_networks", action="store_false", default=None,
+                   help="mine every repository on its own, forks' shared history included (mine.fork_networks=false)")
     add_common_flags(p)
 
 
@@ -39,6 +48,10 @@ def overrides_from(args: argparse.Namespace) -> dict:
         "mine.allowed_roots": args.allowed_root,
         "mine.full_refresh": args.full_refresh,
         "mine.allow_all_skipped": getattr(args, "allow_all_skipped", None),
+        "mine.optout_lists": getattr(args, "optout_list", None),
+        "mine.optout_owners": getattr(args, "optout_owner", None),
+        "mine.optout_repos": getattr(args, "optout_repo", None),
+        "mine.fork_networks": getattr(args, "fork_networks", None),
     }
 
 

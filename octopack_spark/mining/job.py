@@ -29,7 +29,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import pyarrow as pa
 
@@ -38,6 +38,8 @@ from octopack_spark.errors import UserFacingError
 from octopack_spark.mining.sources import ReposFileError, RepoSpec, read_repos_file, resolve_sources
 from octopack_spark.mining.changes import list_commits
 from octopack_spark.mining.clone import MiningError, open_repository
+from octopack_spark.mining.forks import group_networks, mine_network_item, network_order, probe
+from octopack_spark.governance.optout import OptOut, optout_from_config
 from octopack_spark.mining.unchanged import split_unchanged
 from octopack_spark.mining.walk import RepoOutcome, commit_limit, mine_commits, plan_repository
 from octopack_spark.mining.progress import MineProgress, count_item
@@ -73,6 +75,7 @@ class MineSummary:
     repos_partial: int = 0
     repos_empty: int = 0
     repos_failed: int = 0
+    repos_opted_out: int = 0
     commits: int = 0
     rows: int = 0
     rows_skipped: int = 0
@@ -83,7 +86,8 @@ class MineSummary:
 
     def add(self, o: dict) -> None:
         self.repos += 1
-        key = {"ok": "repos_ok", "partial": "repos_partial", "empty": "repos_empty"}.get(o["status"], "repos_failed")
+        key = {"ok": "repos_ok", "partial": "repos_partial", "empty": "repos_empty",
+               "opted_out": "repos_opted_out"}.get(o["status"], "repos_failed")
         setattr(self, key, getattr(self, key) + 1)
         self.commits += o["commits"]
         self.rows += o["rows"]
@@ -99,7 +103,8 @@ class MineSummary:
         cps = self.commits / self.seconds if self.seconds else 0.0
         lines = [
             f"mined {self.repos} repositories into {self.output} (run {self.run_id})",
-            f"  repos ok {self.repos_ok}, partial {self.repos_partial}, empty {self.repos_empty}, failed {self.repos_failed}",
+            f"  repos ok {self.repos_ok}, partial {self.repos_partial}, empty {self.repos_empty}, failed {self.repos_failed}"
+            + (f", opted out {self.repos_opted_out}" if self.repos_opted_out else ""),
             f"  commits {self.commits}, rows {self.rows}, content bytes {self.bytes}, {self.seconds:.1f} s ({cps:.1f} commits/s)",
         ]
         for e in self.errors[:20]:
@@ -201,7 +206,12 @@ def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) ->
     """Mine one work item inside a task. `d["kind"]` is "repo" (open, plan, and mine the history when it
     is short; a long one comes back as `split` for the driver to slice) or "slice" (commits
     [start, stop) of the plan of `head` excluding `base`). Returns {"outcome", "files", "split",
-    "pending"}; `pending` lists the ranges a time budget left unmined, for the next run."""
+    "pending"}; `pending` lists the ranges a time budget left unmined, for the next run. Kinds `network`
+    and `netslice` are a fork network's (mining/forks.py), `probe` reads a repository's roots."""
+    if d["kind"] in ("network", "netslice"):
+        return _mine_network(d, mc, storage, staged_commits)
+    if d["kind"] == "probe":
+        return _probe_item(d, mc)
     spec = RepoSpec.from_dict(d["spec"])
     outcome = RepoOutcome(spec.name, spec.url)
     t0 = time.monotonic()
@@ -250,6 +260,54 @@ def mine_item(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) ->
         pending = [{"head": d["head"], "base": d["base"], "start": d["start"], "stop": d["stop"]}]
     outcome.seconds = time.monotonic() - t0
     return {"outcome": outcome.to_dict(), "files": files, "split": split, "pending": pending}
+
+
+def _probe_item(d: dict, mc: MineConfig) -> dict:
+    """HEAD and root commits of one repository (fork network detection); any failure: no roots (the
+    mining task meets the error again and records it)."""
+    spec = RepoSpec.from_dict(d["spec"])
+    outcome = RepoOutcome(spec.name, spec.url, status="ok")
+    try:
+        outcome.head, roots = probe(spec, mc, time.monotonic() + mc.repo_time_budget_s)
+    except Exception as e:  # noqa: BLE001
+        outcome.status, roots = "failed", []
+        log.debug("probe of %s failed: %s", spec.name, e)
+    return {"outcome": outcome.to_dict(), "roots": roots, "files": [], "split": None, "pending": []}
+
+
+def _stand_in(spec: dict, status: str) -> dict:
+    return RepoOutcome(spec["name"], spec["url"], status=status).to_dict()
+
+
+def _mine_network(d: dict, mc: MineConfig, storage: Storage, staged_commits: str) -> dict:
+    """A fork network's work item (see mining/forks.py); result as mine_item's, plus `members`: one
+    outcome per member (head, licence, the rows naming it)."""
+    t0 = time.monotonic()
+    writer = CommitsWriter(storage, staged_commits, _file_name())
+    files, split, pending, members = [], None, [], {}
+    outcome = RepoOutcome(d["members"][0]["name"], d["members"][0]["url"])
+    try:
+        res = mine_network_item(d, mc, storage, writer, lambda repo, head: _plan_uri(staged_commits, repo, head))
+        files = [f.__dict__ for f in writer.close()]
+        outcome, members, split, pending = res.outcome, res.members, res.split, res.pending
+    except MiningError as e:
+        writer.abort()
+        outcome.status = "failed"
+        outcome.error(e.stage, e.reason, e.message)
+    except Exception as e:  # a bug must cost one work item, not the job
+        writer.abort()
+        outcome.status = "failed"
+        outcome.error("internal", type(e).__name__, traceback.format_exc(limit=8))
+    if not files and outcome.rows:  # nothing of this item is published
+        outcome.commits = outcome.rows = outcome.rows_skipped = outcome.bytes = 0
+        members = {}
+    if outcome.status == "failed" or not members:
+        members = {m["name"]: _stand_in(m, outcome.status) for m in d["members"]}
+    if d["kind"] == "netslice" and outcome.status == "failed":
+        pending = [{"network": d["network"], "head": d["network"]["heads"][0], "base": None,
+                    "start": d["start"], "stop": d["stop"]}]
+    outcome.seconds = time.monotonic() - t0
+    return {"outcome": outcome.to_dict(), "members": members, "files": files, "split": split, "pending": pending}
 
 
 def merge_outcomes(first: dict, parts: list[dict]) -> dict:
@@ -366,42 +424,114 @@ def check_staged_rows(storage: Storage, staged_commits: str, outcomes: list[dict
     return in_files
 
 
+@dataclass
+class Network:
+    """Repositories of one fork network mined by one task (mining/forks.py): `specs` in network order
+    (the primary first), `bases` every member's last mined HEAD (unchanged members' too)."""
+
+    specs: list
+    bases: list[str]
+
+    @property
+    def key(self) -> str:
+        return self.specs[0].name
+
+
+def _network_items(net: Network) -> dict:
+    return {"key": net.key, "kind": "network", "members": [s.to_dict() for s in net.specs], "bases": net.bases}
+
+
+def _slice_items(key: str, spec: Optional[RepoSpec], rg: dict, license: Optional[str], per_task: int) -> list[dict]:
+    """Work items of `per_task` commits each over one range: a repository's (`slice`) or, when the range
+    holds a `network`, a fork network's (`netslice`)."""
+    out = []
+    for lo in range(rg["start"], rg["stop"], per_task):
+        hi = min(lo + per_task, rg["stop"])
+        if "network" in rg:
+            out.append({"key": f"{key}\0{','.join(h or '' for h in rg['network']['heads'])}\0{lo}", "group": key,
+                        "kind": "netslice", "members": rg["network"]["members"], "network": rg["network"],
+                        "start": lo, "stop": hi, "plan_uri": rg.get("plan_uri")})
+        else:
+            out.append({"key": f"{spec.name}\0{rg['head']}\0{lo}", "group": key, "repo": spec.name, "kind": "slice",
+                        "spec": spec.to_dict(), "head": rg["head"], "base": rg["base"], "start": lo,
+                        "stop": hi, "license": license, "plan_uri": rg.get("plan_uri")})
+    return out
+
+
+def _network_outcomes(net: Network, r: dict, parts: list[dict]) -> list[dict]:
+    """One outcome per member of a mined network: its own counts from the network task and slices; the
+    network's errors and its ranges left pending go to the primary's."""
+    outcomes = []
+    for i, s in enumerate(net.specs):
+        own = [p["outcome"] if p.get("members") is None else p["members"].get(s.name) for p in parts
+               if p.get("members") is not None or p["outcome"]["repo"] == s.name]
+        o = merge_outcomes(r["members"].get(s.name) or _stand_in(s.to_dict(), r["outcome"]["status"]),
+                           [x for x in own if x is not None])
+        o["pending"] = [rg for p in parts if p.get("members") is None and p["outcome"]["repo"] == s.name
+                        for rg in p["pending"]]
+        if i == 0:
+            o["errors"] = r["outcome"]["errors"] + [e for p in parts if p.get("members") is not None
+                                                    for e in p["outcome"]["errors"]] + o["errors"]
+            o["pending"] += r["pending"] + [rg for p in parts if p.get("members") is not None for rg in p["pending"]]
+        outcomes.append(o)
+    return outcomes
+
+
 def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, staged_commits: str,
-                what: str, counters=None) -> list[dict]:
-    """Mine a batch of repositories: a first job opens and plans every repository and mines the short
-    histories; long histories (and ranges a time budget left for this run) become slices of at most
-    `mine.commits_per_task` commits, mined by a second job. Returns one outcome per repository."""
+                what: str, counters=None, networks: Optional[dict[str, Network]] = None) -> list[dict]:
+    """Mine a batch of repositories: a first job opens and plans every repository (or fork network:
+    `networks` maps each member's name to its network) and mines the short histories; long histories
+    (and ranges a time budget left for this run) become slices of at most `mine.commits_per_task`
+    commits, mined by a second job. Returns one outcome per repository."""
     mc = cfg.mine
-    items = [{"key": s.name, "kind": "repo", "spec": s.to_dict(), "last_head": h} for s, h, _p in batch]
+    networks = networks or {}
+    by_name = {s.name: (s, h, p) for s, h, p in batch}
+    items, seen = [], set()
+    for s, h, _p in batch:
+        net = networks.get(s.name)
+        if net is None:
+            items.append({"key": s.name, "kind": "repo", "spec": s.to_dict(), "last_head": h})
+        elif net.key not in seen:
+            seen.add(net.key)
+            items.append(_network_items(net))
     first = _run_items(spark, cfg, storage, items, staged_commits, what, counters)
     slices: list[dict] = []
-    for s, _h, pending in batch:
-        r = first.get(s.name)
+    for it in items:
+        r = first.get(it["key"])
         if r is None:
             continue
         o = r["outcome"]
-        ranges = list(pending) if o["status"] != "failed" else []
-        if r["split"]:
-            ranges.insert(0, {"head": r["split"]["head"], "base": r["split"]["base"], "start": 0,
-                              "stop": r["split"]["n"], "plan_uri": r["split"]["plan_uri"]})
-        for rg in ranges:
-            for lo in range(rg["start"], rg["stop"], mc.commits_per_task):
-                hi = min(lo + mc.commits_per_task, rg["stop"])
-                slices.append({"key": f"{s.name}\0{rg['head']}\0{lo}", "repo": s.name, "kind": "slice",
-                               "spec": s.to_dict(), "head": rg["head"], "base": rg["base"], "start": lo,
-                               "stop": hi, "license": o["license"], "plan_uri": rg.get("plan_uri")})
+        members = [by_name[m["name"]] for m in it.get("members", [it.get("spec")])]
+        for s, _h, pending in members:
+            lic = (r.get("members") or {}).get(s.name, o)["license"]
+            for rg in (pending if o["status"] != "failed" else []):
+                slices += _slice_items(it["key"], s, rg, lic, mc.commits_per_task)
+        sp = r["split"]
+        if sp and "members" in sp:
+            rg = {"network": {k: sp[k] for k in ("members", "heads", "bases", "licenses")}, "start": 0, "stop": sp["n"],
+                  "plan_uri": sp["plan_uri"]}
+            slices[:0] = _slice_items(it["key"], None, rg, None, mc.commits_per_task)
+        elif sp:
+            s = members[0][0]
+            slices[:0] = _slice_items(it["key"], s, {"head": sp["head"], "base": sp["base"], "start": 0, "stop": sp["n"],
+                                                     "plan_uri": sp["plan_uri"]}, o["license"], mc.commits_per_task)
     second = _run_items(spark, cfg, storage, slices, staged_commits, f"{what}: {len(slices)} slices",
                         counters) if slices else {}
     _drop_unreported(storage, staged_commits, list(first.values()) + list(second.values()))
     outcomes = []
-    for s, _h, _p in batch:
-        r = first.get(s.name)
+    for it in items:
+        r = first.get(it["key"])
+        specs = networks[it["key"]].specs if it["kind"] == "network" else [by_name[it["key"]][0]]
         if r is None:  # cannot happen unless Spark lost a task result; record it, do not guess
-            o = RepoOutcome(s.name, s.url)
-            o.error("internal", "no_outcome", "the task finished without reporting an outcome")
-            outcomes.append({**o.to_dict(), "pending": []})
+            for s in specs:
+                o = RepoOutcome(s.name, s.url)
+                o.error("internal", "no_outcome", "the task finished without reporting an outcome")
+                outcomes.append({**o.to_dict(), "pending": []})
             continue
-        parts = [second[x["key"]] for x in slices if x["repo"] == s.name and x["key"] in second]
+        parts = [second[x["key"]] for x in slices if x["group"] == it["key"] and x["key"] in second]
+        if it["kind"] == "network":
+            outcomes += _network_outcomes(networks[it["key"]], r, parts)
+            continue
         o = merge_outcomes(r["outcome"], [p["outcome"] for p in parts])
         o["pending"] = r["pending"] + [rg for p in parts for rg in p["pending"]]
         outcomes.append(o)
@@ -436,6 +566,10 @@ class MineRun:
     old_manifest: Optional[Manifest] = None
     todo: list[tuple] = field(default_factory=list)         # (spec, last mined HEAD, pending ranges)
     summary: Optional[MineSummary] = None
+    optout: OptOut = field(default_factory=OptOut)
+    opted_out: dict[str, tuple] = field(default_factory=dict)  # name -> (spec, why): never cloned or mined
+    roots: dict[str, list[str]] = field(default_factory=dict)  # root commits per repository (fork networks)
+    networks: dict[str, Network] = field(default_factory=dict)  # member name -> its network (mined together)
 
     def add_outcomes(self, outcomes: list[dict]) -> None:
         for o in outcomes:
@@ -466,7 +600,12 @@ def _validate_step(run: MineRun) -> None:
     run.summary = MineSummary(run_id=run.run_id, output=run.root)
     if run.sources.problems:
         _publish_outcomes(run, f"{run.run_id}-v", [_validation_outcome(p) for p in run.sources.problems])
+    run.optout = optout_from_config(mc)
     for s in run.sources.specs:
+        why = run.optout.reason(s.name, s.url)
+        if why:  # before anything is cloned or asked (the `unchanged` step)
+            run.opted_out[s.name] = (s, why)
+            continue
         last_head, pending = _resume_point(run.prior.get(s.name), s, mc.full_refresh)
         run.todo.append((s, last_head, pending))
 
@@ -501,6 +640,7 @@ def _mine_step(run: MineRun) -> StepRows:
     cfg = run.cfg
     if run.todo and run.spark is None:
         run.spark = get_spark(cfg.spark, cfg.storage, uris=[run.root], app_name="octopack-mine")
+    _networks(run)
     with MineProgress(current_reporter(), run.summary, len(run.todo)) as progress:
         progress.start(run.spark if run.todo else None)
         _mine_batches(run, progress)
@@ -510,12 +650,14 @@ def _mine_step(run: MineRun) -> StepRows:
 def _mine_batches(run: MineRun, progress: MineProgress) -> None:
     """Each batch: mine, check the staged rows, publish the unit, then show its counts."""
     cfg, storage, root = run.cfg, run.storage, run.root
-    for b, start in enumerate(range(0, len(run.todo), cfg.mine.batch_repos)):
-        batch = run.todo[start:start + cfg.mine.batch_repos]
+    for b, batch in enumerate(_batches(run.todo, run.networks, cfg.mine.batch_repos)):
         unit = f"{run.run_id}-b{b:05d}"
         staged_commits = join(staging_uri(root, unit), COMMITS_TABLE)
         outcomes = _mine_batch(run.spark, cfg, storage, batch, staged_commits, f"{unit} ({len(batch)} repos)",
-                               progress.counters)
+                               progress.counters, run.networks)
+        for o in outcomes:
+            if run.roots.get(o["repo"]):
+                o["roots"] = run.roots[o["repo"]]  # kept in the unit's record: later runs group forks with it
         check_staged_rows(storage, staged_commits, outcomes, unit)
         staged = _commit_side_tables(storage, root, unit, outcomes, run.run_id)
         staged[COMMITS_TABLE] = staged_commits
@@ -525,6 +667,122 @@ def _mine_batches(run: MineRun, progress: MineProgress) -> None:
         run.add_outcomes(outcomes)
         progress.batch_committed()
         log.info("committed %s: %d repos, %d rows", unit, len(batch), sum(o["rows"] for o in outcomes))
+
+
+def _batches(todo: list[tuple], networks: dict[str, Network], size: int) -> Iterator[list[tuple]]:
+    """Batches of about `size` repositories; a fork network's members stay in one batch (a network
+    bigger than `size` is a batch of its own)."""
+    groups: dict[str, list[tuple]] = {}
+    for t in todo:
+        net = networks.get(t[0].name)
+        groups.setdefault(net.key if net is not None else t[0].name, []).append(t)
+    batch: list[tuple] = []
+    for g in groups.values():
+        if batch and len(batch) + len(g) > size:
+            yield batch
+            batch = []
+        batch += g
+    if batch:
+        yield batch
+
+
+def _published_rows(units: list[dict]) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    for u in units:
+        for o in u.get("extra", {}).get("outcomes", []):
+            rows[o["repo"]] = rows.get(o["repo"], 0) + o.get("rows", 0)
+    return rows
+
+
+def _probe_roots(run: MineRun, specs: list[RepoSpec]) -> None:
+    """Root commits of `specs` into run.roots: local repositories read here, URLs by `probe` tasks
+    (one Spark job; they clone into the clone cache, which the mining tasks then only fetch)."""
+    mc = run.cfg.mine
+    remote = []
+    for s in specs:
+        if s.kind != "local":
+            remote.append(s)
+            continue
+        try:
+            _head, run.roots[s.name] = probe(s, mc, time.monotonic() + mc.repo_time_budget_s)
+        except Exception as e:  # noqa: BLE001 - the mining task records the error
+            log.debug("probe of %s failed: %s", s.name, e)
+    if remote:
+        from octopack_spark.spark.session import get_spark
+
+        if run.spark is None:
+            run.spark = get_spark(run.cfg.spark, run.cfg.storage, uris=[run.root], app_name="octopack-mine")
+        staged = join(staging_uri(run.root, f"{run.run_id}-p"), COMMITS_TABLE)
+        items = [{"key": s.name, "kind": "probe", "spec": s.to_dict()} for s in remote]
+        for name, r in _run_items(run.spark, run.cfg, run.storage, items, staged, "fork networks: probe").items():
+            if r.get("roots"):
+                run.roots[name] = r["roots"]
+
+
+def _networks(run: MineRun) -> None:
+    """Fork networks (mining/forks.py): group the repositories to mine by shared root commits (with the
+    roots earlier runs recorded); a network with an opted-out member is not mined at all; the others are
+    mined one task per network. Opted-out repositories get a state row `opted_out` (unit `-o`)."""
+    mc = run.cfg.mine
+    units = [] if mc.full_refresh else completed_units(run.storage, run.root)
+    prior_roots: dict[str, list[str]] = {}
+    for u in units:
+        for o in u.get("extra", {}).get("outcomes", []):
+            if o.get("roots"):
+                prior_roots[o["repo"]] = o["roots"]
+    todo_names = {t[0].name for t in run.todo}
+    known = {n: r for n, r in prior_roots.items() if n not in todo_names and n not in run.opted_out}
+    opted_known = [n for n in known if run.optout.reason(n)]
+    wanted = mc.fork_networks or run.opted_out or opted_known
+    candidates = [t[0] for t in run.todo] + [spec for spec, _why in run.opted_out.values()]
+    if wanted and candidates and len(candidates) + len(known) >= 2:
+        _probe_roots(run, candidates)
+    roots = {**prior_roots, **run.roots}
+    published = _published_rows(units)
+    by_name = {t[0].name: t for t in run.todo}
+    removed: dict[str, tuple] = {}
+    for group in group_networks(roots) if wanted else []:
+        members = [by_name[n] for n in group if n in by_name]
+        opted = [n for n in group if n in run.opted_out or (n in known and run.optout.reason(n))]
+        if opted:
+            src = opted[0]
+            why = run.opted_out[src][1] if src in run.opted_out else run.optout.reason(src)
+            for t in members:
+                removed[t[0].name] = (t[0], f"in the fork network of {src} (shared root commit), which is opted out: {why}")
+            continue
+        if not mc.fork_networks or not members:
+            continue
+        bases = sorted({t[1] for t in members if t[1]} | {run.prior[n]["last_head"] for n in group
+                        if n in known and n in run.prior and run.prior[n]["status"] in ("ok", "partial")
+                        and run.prior[n].get("last_head")})
+        own = {t[1] for t in members if t[1]}
+        if len(members) >= 2 or set(bases) - own:
+            net = Network(network_order([t[0] for t in members]), bases)
+            for t in members:
+                run.networks[t[0].name] = net
+    run.opted_out.update(removed)
+    run.todo = [t for t in run.todo if t[0].name not in run.opted_out]
+    if run.networks:  # members of a network next to each other (batches keep them together)
+        order = {t[0].name: i for i, t in enumerate(run.todo)}
+        run.todo.sort(key=lambda t: (order[run.networks[t[0].name].key] if t[0].name in run.networks
+                                     else order[t[0].name], order[t[0].name]))
+        log.info("%d fork network(s) of %d repositories mined together", len({n.key for n in run.networks.values()}),
+                 len(run.networks))
+    if not run.opted_out:
+        return
+    stale = sorted(n for n in set(run.opted_out) | set(opted_known) if published.get(n))
+    stale += sorted(n for g in group_networks(roots) if set(g) & (set(run.opted_out) | set(opted_known))
+                    for n in g if published.get(n) and n not in stale)
+    if stale and not mc.full_refresh:
+        raise UserFacingError(
+            f"opted-out repositories (or forks of them) already have rows in {run.root}: {', '.join(stale[:10])}"
+            f"{' ...' if len(stale) > 10 else ''}; rerun with --full-refresh to publish the dataset without them")
+    outcomes = []
+    for name, (spec, why) in sorted(run.opted_out.items()):
+        o = RepoOutcome(spec.name, spec.url, status="opted_out")
+        o.error("optout", "opted_out", why)
+        outcomes.append({**o.to_dict(), "pending": [], **({"roots": roots[name]} if roots.get(name) else {})})
+    _publish_outcomes(run, f"{run.run_id}-o", outcomes)
 
 
 def _manifest_step(run: MineRun) -> None:
