@@ -176,6 +176,29 @@ def _member_limit(members: Sequence[RepoSpec], cfg) -> Optional[int]:
     return min(limits) if limits else None
 
 
+def persisted(net: dict) -> dict:
+    """A network as a state row's `pending` keeps it: member names, not their URLs (which may hold
+    credentials); the next run takes the members from its own repository list (`resolve_pending`)."""
+    return {"names": [m["name"] for m in net["members"]], "heads": net["heads"], "bases": net["bases"],
+            "licenses": net["licenses"]}
+
+
+def resolve_pending(rg: dict, specs_by_name: dict[str, RepoSpec]) -> dict:
+    """A pending range of a network with its members' specs from this run's repository list; a member no
+    longer listed is named in `missing` (the range then stays pending)."""
+    if "network" not in rg or "names" not in rg["network"]:
+        return rg
+    net = dict(rg["network"])
+    names = net.pop("names")
+    net["missing"] = [n for n in names if n not in specs_by_name]
+    net["members"] = [specs_by_name[n].to_dict() if n in specs_by_name else {"name": n, "url": ""} for n in names]
+    return {**rg, "network": net}
+
+
+def start_stop(d: dict) -> str:
+    return f"[{d['start']}, {d['stop']})"
+
+
 def _list_union(git_dir: str, heads: Sequence[Optional[str]], bases: Sequence[str], members: Sequence[RepoSpec],
                 cfg) -> tuple[list[str], list[int], int]:
     """(commits of the network to mine, newest first; their member masks; merges skipped). The same
@@ -200,6 +223,10 @@ def mine_network_item(d: dict, cfg, storage, writer, plan_uri_for) -> NetworkIte
     res = NetworkItemResult(outcome, {}, None, [])
     deadline = time.monotonic() + cfg.repo_time_budget_s
     counts: dict[str, dict] = {}
+    if d["kind"] == "netslice" and d["network"].get("missing"):
+        raise MiningError("walk", "network_member_missing",
+                          f"range {start_stop(d)} of the fork network of {primary.name} needs "
+                          f"{', '.join(d['network']['missing'])}, no longer in the repository list; it stays pending")
     with contextlib.ExitStack() as stack:
         opened = [stack.enter_context(open_repository(s, cfg, deadline)) for s in members]
         repo, git_dir = stack.enter_context(network_store([g for _r, g in opened], scratch_root(cfg.scratch_dir)))
@@ -251,7 +278,7 @@ def mine_network_item(d: dict, cfg, storage, writer, plan_uri_for) -> NetworkIte
                 _count_batch(batch, counts)
                 writer.write(batch)
             if outcome.stopped_at is not None:
-                res.pending.append({"network": net, "head": net["heads"][0], "base": None,
+                res.pending.append({"network": persisted(net), "head": net["heads"][0], "base": None,
                                     "start": start + outcome.stopped_at, "stop": start + len(shas)})
     for s in members:
         o = per[s.name]

@@ -38,7 +38,8 @@ from octopack_spark.errors import UserFacingError
 from octopack_spark.mining.sources import ReposFileError, RepoSpec, read_repos_file, resolve_sources
 from octopack_spark.mining.changes import list_commits
 from octopack_spark.mining.clone import MiningError, open_repository
-from octopack_spark.mining.forks import group_networks, mine_network_item, network_order, probe
+from octopack_spark.mining.forks import (group_networks, mine_network_item, network_order, persisted, probe,
+                                         resolve_pending)
 from octopack_spark.governance.optout import OptOut, optout_from_config
 from octopack_spark.mining.unchanged import split_unchanged
 from octopack_spark.mining.walk import RepoOutcome, commit_limit, mine_commits, plan_repository
@@ -302,9 +303,11 @@ def _mine_network(d: dict, mc: MineConfig, storage: Storage, staged_commits: str
         outcome.commits = outcome.rows = outcome.rows_skipped = outcome.bytes = 0
         members = {}
     if outcome.status == "failed" or not members:
-        members = {m["name"]: _stand_in(m, outcome.status) for m in d["members"]}
+        # A failed slice leaves its range pending: its members are partial, not lost (last_head stays).
+        status = "partial" if d["kind"] == "netslice" and outcome.status == "failed" else outcome.status
+        members = {m["name"]: _stand_in(m, status) for m in d["members"]}
     if d["kind"] == "netslice" and outcome.status == "failed":
-        pending = [{"network": d["network"], "head": d["network"]["heads"][0], "base": None,
+        pending = [{"network": persisted(d["network"]), "head": d["network"]["heads"][0], "base": None,
                     "start": d["start"], "stop": d["stop"]}]
     outcome.seconds = time.monotonic() - t0
     return {"outcome": outcome.to_dict(), "members": members, "files": files, "split": split, "pending": pending}
@@ -601,13 +604,14 @@ def _validate_step(run: MineRun) -> None:
     if run.sources.problems:
         _publish_outcomes(run, f"{run.run_id}-v", [_validation_outcome(p) for p in run.sources.problems])
     run.optout = optout_from_config(mc)
+    by_name = {s.name: s for s in run.sources.specs}
     for s in run.sources.specs:
         why = run.optout.reason(s.name, s.url)
         if why:  # before anything is cloned or asked (the `unchanged` step)
             run.opted_out[s.name] = (s, why)
             continue
         last_head, pending = _resume_point(run.prior.get(s.name), s, mc.full_refresh)
-        run.todo.append((s, last_head, pending))
+        run.todo.append((s, last_head, [resolve_pending(rg, by_name) for rg in pending]))
 
 
 def _publish_outcomes(run: MineRun, unit: str, outcomes: list[dict]) -> None:

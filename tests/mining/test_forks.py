@@ -7,6 +7,7 @@ holding a commit, and opting out the original removes its forks' copies too.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 
@@ -17,7 +18,9 @@ from octopack_spark.config import MineConfig, PipelineConfig
 from octopack_spark.errors import UserFacingError
 from octopack_spark.governance.optout import load_optout, parse_entries
 from octopack_spark.mining import walk
-from octopack_spark.mining.forks import group_networks, mine_network_item, network_order, root_commits
+from octopack_spark.mining.clone import MiningError
+from octopack_spark.mining.forks import (group_networks, mine_network_item, network_order, resolve_pending,
+                                         root_commits)
 from octopack_spark.mining.job import run_mine
 from octopack_spark.mining.sources import resolve_sources
 from octopack_spark.mining.walk import RepoOutcome, mine_repository
@@ -270,3 +273,51 @@ def test_a_long_network_history_split_over_tasks_gives_the_rows_of_one_walk(job_
         tuple(r[k] for k in key) for r in _rows(tmp_path / "one"))
     state = {r["repo"]: r["last_head"] for r in _rows(tmp_path / "split", "state")}
     assert state["fork2"] == net["extra"][-1] and state["orig"] == net["shared"][-1]
+
+
+def test_a_time_budget_stop_leaves_a_network_range_the_next_run_mines(network, monkeypatch):
+    cfg, specs = _specs(network)
+    members = [s.to_dict() for s in network_order(specs)]
+    whole = _Collect()
+    mine_network_item({"kind": "network", "members": members, "bases": []}, cfg, None, whole, lambda *a: None)
+    calls = []
+
+    class _Clock:  # the walk's clock: past the deadline from the third commit on
+        @staticmethod
+        def monotonic():
+            calls.append(1)
+            return 0.0 if len(calls) <= 2 else 1e12
+
+    monkeypatch.setattr(walk, "time", _Clock)
+    first = _Collect()
+    res = mine_network_item({"kind": "network", "members": members, "bases": []}, cfg, None, first, lambda *a: None)
+    monkeypatch.undo()
+    assert res.outcome.status == "partial" and res.outcome.commits == 2
+    [rg] = json.loads(json.dumps(res.pending))  # as the primary's state row keeps it
+    assert (rg["start"], rg["stop"]) == (2, SHARED + EXTRA) and rg["network"]["heads"][0] == network["shared"][-1]
+    assert rg["network"]["names"] == ["orig", "fork1", "fork2"] and "members" not in rg["network"]  # no URLs
+    specs_by_name = {s.name: s for s in specs}
+    gone = resolve_pending(rg, {n: s for n, s in specs_by_name.items() if n != "fork1"})
+    with pytest.raises(MiningError, match="fork1, no longer in the repository list"):
+        mine_network_item({"kind": "netslice", "members": gone["network"]["members"], "network": gone["network"],
+                           "start": rg["start"], "stop": rg["stop"]}, cfg, None, _Collect(), lambda *a: None)
+    rg = resolve_pending(rg, specs_by_name)
+    rest = _Collect()
+    again = mine_network_item({"kind": "netslice", "members": rg["network"]["members"], "network": rg["network"],
+                               "start": rg["start"], "stop": rg["stop"]}, cfg, None, rest, lambda *a: None)
+    assert again.outcome.status == "ok" and again.outcome.commits == SHARED + EXTRA - 2
+    rows = lambda c: sorted((r["row_id"], r["repos"]) for b in c.batches for r in b.to_pylist())  # noqa: E731
+    assert sorted(rows(first) + rows(rest)) == rows(whole)
+
+
+def test_cli_flags_set_the_optout_and_network_keys(capsys):
+    import yaml
+
+    from octopack_spark.cli.main import main
+
+    assert main(["mine", "--optout-list", "lists/optout.txt", "--optout-list", "https://example.org/o.txt",
+                 "--optout-owner", "alice", "--optout-repo", "bob/tool", "--no-fork-networks", "--print-config"]) == 0
+    mine = yaml.safe_load(capsys.readouterr().out)["mine"]
+    assert mine["optout_lists"] == ["lists/optout.txt", "https://example.org/o.txt"]
+    assert (mine["optout_owners"], mine["optout_repos"], mine["fork_networks"]) == (["alice"], ["bob/tool"], False)
+    assert mine["optout_stack_logins"] is True
