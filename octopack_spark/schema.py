@@ -13,7 +13,7 @@ TS = pa.timestamp("us", tz="UTC")
 
 # ---------------------------------------------------------------- commits (mining output)
 COMMITS_TABLE = "commits"
-COMMITS_VERSION = "1.0"
+COMMITS_VERSION = "1.1"  # 1.1: old_chars, new_chars, same_contents
 
 # CommitPack names first, then ours. `lang` is the Hive partition column of the written table.
 COMMITS_SCHEMA = pa.schema(
@@ -44,9 +44,21 @@ COMMITS_SCHEMA = pa.schema(
         pa.field("repo_url", pa.string(), nullable=False),  # the source as given (URL or local path)
         pa.field("commit_files", pa.int32(), nullable=False),  # files changed by this commit
         pa.field("stars", pa.int64()),  # from the repos file, when given
+        # 1.1: the sizes ft's rules need, computed once at mining time so ft never reads contents for them.
+        pa.field("old_chars", pa.int64()),  # characters of old_contents; null when old_contents is null
+        pa.field("new_chars", pa.int64()),  # characters of new_contents
+        pa.field("same_contents", pa.bool_()),  # old_contents == new_contents; null when either is null
     ]
 )
 COMMITS_PARTITION = "lang"
+
+
+def content_sizes(old: pa.Array, new: pa.Array) -> dict[str, pa.Array]:
+    """The 1.1 size columns (old_chars, new_chars, same_contents) of two content columns, vectorised."""
+    import pyarrow.compute as pc
+
+    return {"old_chars": pc.utf8_length(old).cast(pa.int64()), "new_chars": pc.utf8_length(new).cast(pa.int64()),
+            "same_contents": pc.equal(old, new)}
 
 # ---------------------------------------------------------------- errors (one row per failed repo/stage)
 ERRORS_TABLE = "errors"

@@ -113,19 +113,32 @@ def _spark_scored_schema(schema):
     return StructType(fields)
 
 
-def with_content_sizes(df):
-    """The commits rows without their contents (old_contents, new_contents, diff), with the sizes
-    the rules need instead (ft.tables.FEATURE_COLUMNS), computed in the JVM: contents are read once
-    here and never sent to Python nor written again for rows a rule drops."""
+def with_content_sizes(df, stored: bool = False):
+    """The commits rows without their contents (old_contents, new_contents, diff), with the sizes the rules
+    need instead (ft.tables.FEATURE_COLUMNS). `stored`: the input is commits 1.1+, whose old_chars, new_chars
+    and same_contents were computed at mining time, so no content column is read at all; otherwise they are
+    computed here in the JVM from the contents (read once, never sent to Python nor written again)."""
     from pyspark.sql import functions as F
 
-    keep = [c for c in df.columns if c not in CONTENT_COLUMNS]
+    keep = [c for c in df.columns if c not in CONTENT_COLUMNS and c not in FEATURE_COLUMNS]
+    if stored:
+        # Contents are present exactly when their character count is, and are the blob's bytes (UTF-8 checked).
+        octets = [F.when(F.col(chars).isNotNull(), F.col(size)).otherwise(F.lit(0))
+                  for chars, size in (("old_chars", "old_size"), ("new_chars", "new_size"))]
+        return df.select(*keep, "old_chars", "new_chars", "same_contents",
+                         (octets[0] + octets[1]).cast("long").alias("content_bytes"))
     octets = [F.coalesce(F.octet_length(c), F.lit(0)) for c in ("old_contents", "new_contents")]
     return df.select(*keep,
                      F.length("old_contents").cast("long").alias("old_chars"),
                      F.length("new_contents").cast("long").alias("new_chars"),
                      (F.col("old_contents") == F.col("new_contents")).alias("same_contents"),
                      (octets[0] + octets[1]).cast("long").alias("content_bytes"))
+
+
+def sizes_stored(commits_version: str) -> bool:
+    """Whether a commits table of this schema version carries old_chars/new_chars/same_contents (1.1+)."""
+    major, _, minor = commits_version.partition(".")
+    return (int(major), int(minor or 0)) >= (1, 1)
 
 
 def with_contents(df, contents):
@@ -371,7 +384,8 @@ def _score_step(run: FtRun) -> None:
     needed = ["old_contents", "new_contents"] + (["diff"] if "near_dup" in active and fc.minhash.document == "change"
                                                  else [])
     run.contents = commits.select("row_id", *[c for c in needed if c in commits.columns])
-    ctx = with_context(with_content_sizes(commits))  # no file contents from here on
+    stored = sizes_stored(run.p.input_manifest.table(COMMITS_TABLE).schema_version)
+    ctx = with_context(with_content_sizes(commits, stored))  # no file contents from here on
     if fc.score_partitions:
         ctx = ctx.repartition(fc.score_partitions)
     run.acc = run.spark.sparkContext.accumulator({}, dict_sum_param())

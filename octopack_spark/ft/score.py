@@ -22,6 +22,7 @@ from octopack_spark.ft.filters.pipeline import active_rules, reason_order
 from octopack_spark.ft.langid import detect
 from octopack_spark.ft.row import ROW_FIELDS, FtRow, bump_draw
 from octopack_spark.ft.tables import CONTEXT_FIELDS, FEATURE_COLUMNS, SCORE_FIELDS
+from octopack_spark.schema import content_sizes as schema_content_sizes
 from octopack_spark.ft.tokens import (
     TokenCounter,
     count_sample_tokens,
@@ -222,19 +223,16 @@ _LANGID_CACHE_SIZE = 200_000
 
 
 def content_sizes(batch: pa.RecordBatch) -> dict[str, list]:
-    """old_chars, new_chars (characters; null = side missing) and same_contents: given by ft.job as
-    columns (computed in the JVM, so contents never reach Python), else computed by Arrow."""
-    import pyarrow.compute as pc
-
+    """old_chars, new_chars (characters; null = side missing) and same_contents: from the contents when the
+    batch has them, else the columns ft.job gives instead (stored at mining time, or computed in the JVM)."""
     names = batch.schema.names
     n = batch.num_rows
+    if "old_contents" in names and "new_contents" in names:
+        sizes = schema_content_sizes(batch.column(names.index("old_contents")), batch.column(names.index("new_contents")))
+        return {k: v.to_pylist() for k, v in sizes.items()}
     if all(c in names for c in ("old_chars", "new_chars", "same_contents")):
         return {c: batch.column(names.index(c)).to_pylist() for c in ("old_chars", "new_chars", "same_contents")}
-    if "old_contents" not in names or "new_contents" not in names:
-        return {"old_chars": [None] * n, "new_chars": [None] * n, "same_contents": [None] * n}
-    old, new = batch.column(names.index("old_contents")), batch.column(names.index("new_contents"))
-    return {"old_chars": pc.utf8_length(old).to_pylist(), "new_chars": pc.utf8_length(new).to_pylist(),
-            "same_contents": pc.equal(old, new).to_pylist()}
+    return {"old_chars": [None] * n, "new_chars": [None] * n, "same_contents": [None] * n}
 
 
 def content_bytes(batch: pa.RecordBatch) -> pa.Array:

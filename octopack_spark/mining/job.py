@@ -666,7 +666,7 @@ def _mine_batches(run: MineRun, progress: MineProgress) -> None:
         staged = _commit_side_tables(storage, root, unit, outcomes, run.run_id)
         staged[COMMITS_TABLE] = staged_commits
         publish(storage, root, unit, {t: (u, t) for t, u in staged.items()},
-                extra={"run_id": run.run_id, "outcomes": outcomes})
+                extra={"run_id": run.run_id, "outcomes": outcomes, "commits_version": COMMITS_VERSION})
         run.summary.batches += 1
         run.add_outcomes(outcomes)
         progress.batch_committed()
@@ -828,6 +828,10 @@ def _run_mine_locked(cfg: PipelineConfig, spark, storage: Storage, root: str, t0
     return run.summary
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
+
+
 def build_manifest(cfg: PipelineConfig, units: list[dict], summary: MineSummary, old: Optional[Manifest]) -> Manifest:
     tables = {
         COMMITS_TABLE: TableEntry(COMMITS_VERSION, partitioning=[COMMITS_PARTITION]),
@@ -837,6 +841,12 @@ def build_manifest(cfg: PipelineConfig, units: list[dict], summary: MineSummary,
     latest: dict[str, dict] = {}
     for u in units:
         outcomes = u.get("extra", {}).get("outcomes", [])
+        if u["tables"].get(COMMITS_TABLE):
+            # A dataset appended to across releases holds files of each: its version is the oldest (units
+            # from before 1.1 did not record theirs), so readers do not expect columns some files lack.
+            tables[COMMITS_TABLE].schema_version = min(tables[COMMITS_TABLE].schema_version,
+                                                       u.get("extra", {}).get("commits_version", "1.0"),
+                                                       key=_version_key)
         for name, items in u["tables"].items():
             entry = tables.setdefault(name, TableEntry("?"))
             for i in items:

@@ -31,7 +31,7 @@ from octopack_spark.mining.identity import author_id, row_id
 from octopack_spark.mining.languages import ambiguous_extensions, detect_language
 from octopack_spark.mining.sources import RepoSpec
 from octopack_spark.redact import redact_text, redact_url
-from octopack_spark.schema import COMMITS_SCHEMA
+from octopack_spark.schema import COMMITS_SCHEMA, content_sizes
 
 _MODE_COMMIT = 0o160000  # gitlink (submodule)
 _MODE_LINK = 0o120000  # symlink
@@ -182,6 +182,8 @@ class _Columns:
         except pa.ArrowInvalid:
             removed = self._demote_invalid_utf8()
             texts = {k: _string_array(self.cols[k]) for k in _BUFFER_COLUMNS}
+        # commits 1.1: the sizes ft's rules need, so that ft reads no contents for them
+        texts.update(content_sizes(texts["old_contents"], texts["new_contents"]))
         arrays = [texts[f.name] if f.name in texts else pa.array(self.cols[f.name], type=f.type)
                   for f in COMMITS_SCHEMA]
         batch = pa.RecordBatch.from_arrays(arrays, schema=COMMITS_SCHEMA)

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from octopack_spark.mining.identity import row_id as make_row_id
-from octopack_spark.schema import COMMITS_PARTITION, COMMITS_SCHEMA, COMMITS_TABLE, COMMITS_VERSION
+from octopack_spark.schema import COMMITS_PARTITION, COMMITS_SCHEMA, COMMITS_TABLE, COMMITS_VERSION, content_sizes
 from octopack_spark.storage.fs import Storage
 from octopack_spark.storage.manifest import Manifest, TableEntry, write_manifest
 
@@ -133,9 +133,18 @@ def planted(humaneval_python: dict) -> tuple[list[dict], dict[str, str | None]]:
     return rows, expect
 
 
-def write_commits_dataset(root: str, rows: list[dict]) -> None:
-    """Write rows like `octopack mine`: commits/ partitioned by lang, then manifest.json."""
+def write_commits_dataset(root: str, rows: list[dict], version: str = COMMITS_VERSION) -> None:
+    """Write rows like `octopack mine`: commits/ partitioned by lang, then manifest.json. `version` 1.0: the
+    size columns of 1.1 are left null, as files written before 1.1 read."""
+    # Like mining: a side's size is its contents' byte length whenever the contents are there (some planted
+    # rows replace the contents of a template row).
+    rows = [dict(r, **{f"{side}_size": len(r[f"{side}_contents"].encode()) for side in ("old", "new")
+                       if r.get(f"{side}_contents") is not None}) for r in rows]
     table = pa.Table.from_pylist(rows, schema=COMMITS_SCHEMA)
+    if version != "1.0":
+        sizes = content_sizes(table.column("old_contents"), table.column("new_contents"))
+        for name, values in sizes.items():
+            table = table.set_column(table.schema.get_field_index(name), COMMITS_SCHEMA.field(name), values)
     cdir = os.path.join(root, COMMITS_TABLE)
     files = []
     if rows:
@@ -143,7 +152,7 @@ def write_commits_dataset(root: str, rows: list[dict]) -> None:
                             basename_template="part-{i}.parquet")
         for d, _, fs in os.walk(cdir):
             files += [os.path.relpath(os.path.join(d, f), root) for f in fs if f.endswith(".parquet")]
-    entry = TableEntry(COMMITS_VERSION, rows=len(rows), files=sorted(files), partitioning=[COMMITS_PARTITION])
+    entry = TableEntry(version, rows=len(rows), files=sorted(files), partitioning=[COMMITS_PARTITION])
     write_manifest(Storage(), root, Manifest(kind="mine", tables={COMMITS_TABLE: entry}))
 
 

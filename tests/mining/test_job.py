@@ -114,7 +114,7 @@ def test_manifest_written_last_and_complete(mined):
     _, _, out, _ = mined
     text = (out / "manifest.json").read_text()
     m = json.loads(text)
-    assert m["kind"] == "mine" and m["tables"]["commits"]["schema_version"] == "1.0"
+    assert m["kind"] == "mine" and m["tables"]["commits"]["schema_version"] == "1.1"
     assert m["config"]["storage"]["secret_access_key"] is None and m["config"]["mine"]["author_salt"] == "***"
     for t in m["tables"].values():
         for f in t["files"]:

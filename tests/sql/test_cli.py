@@ -63,7 +63,7 @@ def test_reports_from_both_commands(quickstart, capsys):
 def test_tables_listing(quickstart, capsys):
     assert main(["tables", "--data", quickstart, "--verify"]) == 0
     out = capsys.readouterr().out
-    assert "commits       1.0" in out and "lang" in out and "ok" in out
+    assert "commits       1.1" in out and "lang" in out and "ok" in out
     assert main(["tables", "--data", quickstart, "commits", "--format", "json", "--no-columns"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data[0]["rows"] == 60 and data[0]["columns"] == []

@@ -17,8 +17,8 @@ def test_describe_from_manifest(quickstart, storage):
     cat = discover([quickstart], storage)
     infos = {i.sql_name: i for i in describe(cat, storage)}
     c = infos["commits"]
-    assert (c.dataset, c.rows, c.files, c.partitioning, c.schema_version) == ("mine", 60, 16, ["lang"], "1.0")
-    assert c.compatible and c.reader_version == "1.0"
+    assert (c.dataset, c.rows, c.files, c.partitioning, c.schema_version) == ("mine", 60, 16, ["lang"], "1.1")
+    assert c.compatible and c.reader_version == "1.1"
     assert c.columns[-1] == ("lang", "string (partition)") and ("author_time", "timestamp[us, tz=UTC]") in c.columns
     assert infos["stats"].rows == stats_table().num_rows
     assert c.verification is None
@@ -28,7 +28,7 @@ def test_text_and_json(quickstart, storage):
     cat = discover([quickstart], storage)
     infos = describe(cat, storage, ["commits", "ft.stats"])
     text = render_text(cat, infos)
-    assert "mine: " in text and "commits (mine.commits, schema 1.0):" in text and "  position" in text
+    assert "mine: " in text and "commits (mine.commits, schema 1.1):" in text and "  position" in text
     data = json.loads(render_json(infos))
     assert [d["sql_name"] for d in data] == ["commits", "stats"] and data[0]["rows"] == 60
 
