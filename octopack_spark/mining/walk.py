@@ -17,7 +17,7 @@ import functools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import pyarrow as pa
@@ -289,6 +289,10 @@ def commit_limit(spec: RepoSpec, cfg: MineConfig) -> Optional[int]:
     return min(limits) if limits else None
 
 
+# (repository a row names, its licence, `repos`: every repository holding the commit, comma-separated)
+Attribution = tuple[RepoSpec, Optional[str], str]
+
+
 @dataclass
 class RepoPlan:
     """What `plan_repository` decided: mine `commits` (newest first) of `head`, excluding `base`."""
@@ -297,6 +301,26 @@ class RepoPlan:
     head: str
     base: Optional[str]
     commits: list[str]
+
+
+def resolve_head(repo: pygit2.Repository, spec: RepoSpec, outcome: RepoOutcome) -> Optional[str]:
+    """HEAD's commit id (None for an empty repository: outcome `empty`); sets outcome.head and the
+    licence (the repos file's, else detected at HEAD's root)."""
+    try:
+        if repo.head_is_unborn or repo.is_empty:
+            outcome.status = "empty"
+            outcome.error("open", "empty", "repository has no commits on its default branch")
+            return None
+        head_commit = repo.head.peel(pygit2.Commit)
+    except Exception as e:
+        raise MiningError("open", "corrupt", f"cannot resolve HEAD: {e}") from None
+    outcome.head = str(head_commit.id)
+    try:
+        outcome.license = spec.license or detect_repo_license(repo, head_commit.tree)
+    except Exception as e:  # a broken license blob must not lose the repository
+        outcome.license = spec.license
+        outcome.error("open", "license_unreadable", str(e))
+    return outcome.head
 
 
 def plan_repository(
@@ -311,21 +335,9 @@ def plan_repository(
     """Resolve HEAD (or take the pinned `head`), detect the licence and list the commits to mine.
     Returns None when there is nothing to mine (empty repository, or HEAD unchanged since `last_head`)."""
     if head is None:
-        try:
-            if repo.head_is_unborn or repo.is_empty:
-                outcome.status = "empty"
-                outcome.error("open", "empty", "repository has no commits on its default branch")
-                return None
-            head_commit = repo.head.peel(pygit2.Commit)
-        except Exception as e:
-            raise MiningError("open", "corrupt", f"cannot resolve HEAD: {e}") from None
-        head = str(head_commit.id)
-        outcome.head = head
-        try:
-            outcome.license = spec.license or detect_repo_license(repo, head_commit.tree)
-        except Exception as e:  # a broken license blob must not lose the repository
-            outcome.license = spec.license
-            outcome.error("open", "license_unreadable", str(e))
+        head = resolve_head(repo, spec, outcome)
+        if head is None:
+            return None
     else:
         outcome.head = head
     if last_head == head:
@@ -379,10 +391,13 @@ def mine_commits(
     shas: list[str],
     outcome: RepoOutcome,
     deadline: float,
+    attribute: Optional[Callable[[str], Attribution]] = None,
 ) -> Iterator[pa.RecordBatch]:
     """Rows of the commits `shas` (any slice of a plan), as bounded Arrow batches. Sets
     outcome.status to ok, or partial when a commit could not be read or the time budget ran out
-    (then `outcome.stopped_at` is the index in `shas` of the first commit not mined)."""
+    (then `outcome.stopped_at` is the index in `shas` of the first commit not mined). `attribute`
+    (fork networks, mining/forks.py) gives per commit the repository a row names, its licence and the
+    `repos` value; without it every row is `spec`'s."""
     # Objects were hashed when they entered the repository; re-hashing every blob costs ~25% of the walk.
     pygit2.settings.enable_strict_hash_verification(False)
     buf = _LangBuffers(cfg.arrow_batch_rows, cfg.arrow_batch_bytes)
@@ -406,7 +421,8 @@ def mine_commits(
             outcome.error("walk", "renames_unavailable", f"commit {sha}: {note}")
         try:
             commit = repo[sha]
-            rows = list(_commit_rows(blobs, commit, changes, spec, cfg, outcome))
+            rows = list(_commit_rows(blobs, commit, changes, spec, cfg, outcome,
+                                     attribute(sha) if attribute is not None else None))
         except (KeyError, pygit2.GitError) as e:
             status = "partial"
             outcome.error("walk", "corrupt", f"commit {sha} cannot be read: {e}")
@@ -446,20 +462,24 @@ def _commit_rows(
     spec: RepoSpec,
     cfg: MineConfig,
     outcome: RepoOutcome,
+    attribution: Optional[Attribution] = None,
 ) -> Iterator[tuple[dict, int]]:
     sha = str(commit.id)
     parent_ids = commit.parent_ids
     message = decode_message(commit.raw_message, commit.message_encoding)
     n_files = len(changes)
     too_many = n_files > cfg.max_files_per_commit
+    repos, license = spec.name, outcome.license
+    if attribution is not None:  # a fork network's commit: its first member, every member holding it
+        spec, license, repos = attribution
     common = {
         "commit": sha,
         "parent": str(parent_ids[0]) if parent_ids else None,
         "repo": spec.name,
-        "repos": spec.name,
+        "repos": repos,
         "subject": subject_of(message),
         "message": message,
-        "license": outcome.license,
+        "license": license,
         "author_time": _epoch_us(commit.author.time),
         "committer_time": _epoch_us(commit.commit_time),
         "author_id": author_id(commit.author.raw_email, cfg.author_salt),
