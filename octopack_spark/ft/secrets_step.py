@@ -115,18 +115,29 @@ def scan_secrets(df, cfg):
 
 def redact_messages(df, cfg):
     """The `scored` table's texts (messages and subjects of every row, kept or not) with secrets redacted,
-    whatever ft.secrets.mode says about commitpackft's rows (off: unchanged)."""
+    whatever ft.secrets.mode says about commitpackft's rows (off: unchanged). A commit's texts are the same on
+    every file it changed, so they are scanned once per commit (a narrow distinct set) and joined back."""
     personal = cfg.personal_data == "pseudonymize"
     if cfg.mode == "off" and not personal:
         return df
-    mode, columns = ("off" if cfg.mode == "off" else "redact"), [c for c in TEXT_COLUMNS if c in df.columns]
+    mode = "off" if cfg.mode == "off" else "redact"
+    columns = [c for c in MESSAGE_COLUMNS if c in df.columns]
+    if "commit" not in df.columns or not columns:
+        return df
 
     def run(batches):
         cache = TextCache()
         for b in batches:
             yield redact_batch(b, columns, mode, personal, cache)[0]
 
-    return df.mapInArrow(run, df.schema)
+    from pyspark.sql import functions as F
+
+    # One row per commit and texts (a commit id has one message; the hash keeps rows apart anyway if a
+    # dataset gives one id two).
+    keyed = df.withColumn("_texts", F.xxhash64(*columns))
+    texts = keyed.select("commit", "_texts", *columns).dropDuplicates(["commit", "_texts"])
+    redacted = texts.mapInArrow(run, texts.schema)
+    return keyed.drop(*columns).join(redacted, ["commit", "_texts"], "left").select(*df.columns)
 
 
 def secrets_stats(counts: dict, cfg) -> dict:

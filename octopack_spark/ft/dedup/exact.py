@@ -62,9 +62,15 @@ def exact_dedup_commits(df, cfg: ExactDedupConfig):
     missing = [c for c in ("commit", "subject", "message", "repos", "new_file", "old_file") if c not in df.columns]
     if missing:
         raise ValueError(f"exact_dedup_commits: input lacks column(s) {missing}")
-    base = with_survivor_columns(df)
-    fields = [F.col(c) for c in ("commit", "subject", "message", "license")] + \
-             [F.coalesce(F.col("new_file"), F.col("old_file")).alias("file")]
+    rows_in = df.count()
+    # Rows of one group share their commit id and file; a (commit, file) pair seen once (nearly every row,
+    # unless forks or mirrors are mined) cannot be a duplicate: only the rest go through the key and windows.
+    file_col = F.coalesce(F.col("new_file"), F.col("old_file"))
+    pairs = (df.select(F.col("commit").alias("_commit"), file_col.alias("_file")).groupBy("_commit", "_file")
+             .count().where(F.col("count") > 1).drop("count"))
+    maybe = df.join(pairs, (F.col("commit") == F.col("_commit")) & file_col.eqNullSafe(F.col("_file")), "left_semi")
+    base = with_survivor_columns(maybe)
+    fields = [F.col(c) for c in ("commit", "subject", "message", "license")] + [file_col.alias("file")]
     key = F.sha2(F.to_json(F.struct(*fields)), 256)
 
     keyed = base.withColumn("_key", key)
@@ -82,7 +88,6 @@ def exact_dedup_commits(df, cfg: ExactDedupConfig):
     _check_unique(annot, "exact_dedup_commits")
     agg = annot.agg(F.count("*").alias("in_groups"), F.count("exact_commit_dup_of").alias("dups"),
                     F.countDistinct("_survivor").alias("groups")).first()
-    rows_in = df.count()
     out = (df.join(annot.drop("_survivor"), "row_id", "left")
            .withColumn("repos", F.coalesce(F.col("_merged_repos"), F.col("repos")))
            .select(*df.columns, "exact_commit_dup_of"))
