@@ -20,18 +20,7 @@ def test_defaults_and_yaml_and_overrides(tmp_path):
     assert load_config(again) == cfg
 
 
-@pytest.mark.parametrize("text,needle", [
-    ("mine:\n  max_commits: -1\n", "mine.max_commits"),
-    ("mine:\n  no_such_field: 1\n", "mine.no_such_field"),
-    ("- a\n- b\n", "must hold a mapping"),
-    ("mine: [unclosed\n", "not valid YAML"),
-])
-def test_bad_configs_give_clear_errors(tmp_path, text, needle):
-    f = tmp_path / "bad.yaml"
-    f.write_text(text)
-    with pytest.raises(ConfigError, match=None) as e:
-        load_config(f)
-    assert needle in str(e.value)
+# Bad config files and their messages: tests/test_yaml_io.py (BAD_FILES, with every YAML reader's).
 
 
 def test_bad_overrides(tmp_path):

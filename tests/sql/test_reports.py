@@ -134,18 +134,7 @@ funnel:
     assert {g["license"]: g["n"] for g in got} == {k: v for k, v in exp.items() if v >= 21}
 
 
-@pytest.mark.parametrize("text,match", [
-    ("- just a list", "must map report names"),
-    ("x: {description: no sql}", "needs at least an 'sql'"),
-    ("x: {sql: 'SELECT 1', colour: red}", "unknown keys: colour"),
-    ("x: {sql: 'SELECT 1', params: {n: ten}}", "integer defaults"),
-    ("x: [unclosed", "not valid YAML"),
-])
-def test_bad_reports_file(tmp_path, text, match):
-    f = tmp_path / "r.yaml"
-    f.write_text(text)
-    with pytest.raises(ReportError, match=match):
-        load_reports(str(f))
+# Bad report files and their messages: tests/test_yaml_io.py (BAD_FILES, with every YAML reader's).
 
 
 @pytest.mark.spark

@@ -27,17 +27,7 @@ def test_templates_in_config_replace_or_add(tmp_path):
     assert cfg.template("mine").prompt == "<{subject}>" and "octocoder" in cfg.templates
 
 
-@pytest.mark.parametrize("text,match", [
-    ("trian: {max_steps: 3}\n", "trian"),
-    ("train: {zero_stage: 5}\n", "zero_stage"),
-    ("data: {template: nope}\n", "template 'nope' is not defined"),
-    ("- a list\n", "must hold a mapping"),
-])
-def test_bad_configs_name_the_field(tmp_path, text, match):
-    p = tmp_path / "bad.yaml"
-    p.write_text(text)
-    with pytest.raises(TrainConfigError, match=match):
-        load_train_config(p)
+# Bad config files and their messages: tests/test_yaml_io.py (BAD_FILES, with every YAML reader's).
 
 
 def test_missing_file():
