@@ -43,22 +43,23 @@ class TestPython:
         assert got.endswith('"""\n    return 2')
 
 
+# (language, completion, base, expected): the completion cut where the function's block closes.
+BRACE_CUTS = [
+    pytest.param("js", "\n  if (x) { return 1; }\n  return 2;\n}\nconsole.log(f(1));\n", "const f = (x) => {\n",
+                 "const f = (x) => {\n  if (x) { return 1; }\n  return 2;\n}", id="js_cut_at_function_end"),
+    pytest.param("cpp", "\n    return x;\n}\nint main(){ return 0; }\n", "int f(int x){\n",
+                 "int f(int x){\n    return x;\n}", id="cpp_drops_main"),
+    pytest.param("rust", "\n    if x { 1 } else { 2 }\n    // wandering", "fn f(x: bool) -> i32 {\n",
+                 "fn f(x: bool) -> i32 {\n    if x { 1 } else { 2 }", id="rust_unclosed_keeps_up_to_last_brace"),
+    pytest.param("rust", "\n    x + 1\n}\n\nfn main() {}\n", "fn f(x: i32) -> i32 {\n",
+                 "fn f(x: i32) -> i32 {\n    x + 1\n}", id="rust_closed"),
+]
+
+
 class TestBraceLanguages:
-    def test_js_cut_at_function_end(self):
-        got = pp("js", "\n  if (x) { return 1; }\n  return 2;\n}\nconsole.log(f(1));\n", "const f = (x) => {\n")
-        assert got == "const f = (x) => {\n  if (x) { return 1; }\n  return 2;\n}"
-
-    def test_cpp_drops_main(self):
-        got = pp("cpp", "\n    return x;\n}\nint main(){ return 0; }\n", "int f(int x){\n")
-        assert got == "int f(int x){\n    return x;\n}"
-
-    def test_rust_unclosed_keeps_up_to_last_brace(self):
-        got = pp("rust", "\n    if x { 1 } else { 2 }\n    // wandering", "fn f(x: bool) -> i32 {\n")
-        assert got == "fn f(x: bool) -> i32 {\n    if x { 1 } else { 2 }"
-
-    def test_rust_closed(self):
-        got = pp("rust", "\n    x + 1\n}\n\nfn main() {}\n", "fn f(x: i32) -> i32 {\n")
-        assert got == "fn f(x: i32) -> i32 {\n    x + 1\n}"
+    @pytest.mark.parametrize("language,completion,base,expected", BRACE_CUTS)
+    def test_cut_at_block_end(self, language, completion, base, expected):
+        assert pp(language, completion, base) == expected
 
     def test_go_stop_words(self):
         base = "func F(x int) int {\n"

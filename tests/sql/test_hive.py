@@ -21,15 +21,18 @@ SPECIAL = ["C++", "C#", "Cap'n Proto", "Graphviz (DOT)", "Common Lisp", "F*", "5
            "Objective-C++", "Python"]
 
 
-def test_escape_matches_spark_rules():
-    assert escape_value("C#") == "C%23"
-    assert escape_value("Cap'n Proto") == "Cap%27n Proto"
-    assert escape_value("C++") == "C++"
-    assert escape_value("Graphviz (DOT)") == "Graphviz (DOT)"
-    assert escape_value("Common Lisp") == "Common Lisp"
-    assert escape_value("a/b") == "a%2Fb"
-    assert escape_value(None) == DEFAULT_PARTITION
-    assert escape_value("") == DEFAULT_PARTITION
+@pytest.mark.parametrize("value,escaped", [
+    ("C#", "C%23"),
+    ("Cap'n Proto", "Cap%27n Proto"),
+    ("C++", "C++"),
+    ("Graphviz (DOT)", "Graphviz (DOT)"),
+    ("Common Lisp", "Common Lisp"),
+    ("a/b", "a%2Fb"),
+    (None, DEFAULT_PARTITION),
+    ("", DEFAULT_PARTITION),
+])
+def test_escape_matches_spark_rules(value, escaped):
+    assert escape_value(value) == escaped
 
 
 @pytest.mark.parametrize("value", SPECIAL + [None])
