@@ -313,6 +313,27 @@ static void on_term(int sig) {
     if (init_pid > 0) kill(init_pid, SIGKILL);
 }
 
+/* Outer process: forward termination requests as SIGKILL to pid (the command, or the namespace's init),
+   wait for it and return its status as an exit code. */
+static int forward_and_wait(pid_t pid) {
+    init_pid = pid;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* Second line of defence behind the caller's timeout: a hard wall-clock limit of our own. */
+    if (wall_s > 0) {
+        sigaction(SIGALRM, &sa, NULL);
+        alarm((unsigned)wall_s);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) die("waitpid");
+    }
+    return status_code(st);
+}
+
 static void write_file(const char *path, const char *text) {
     int f = open(path, O_WRONLY | O_CLOEXEC);
     if (f < 0) die("open %s", path);
@@ -409,18 +430,7 @@ int main(int argc, char **argv) {
         pid_t child = fork();
         if (child < 0) die("fork");
         if (child == 0) exec_command(cmd);
-        init_pid = child;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_term;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        if (wall_s > 0) { sigaction(SIGALRM, &sa, NULL); alarm((unsigned)wall_s); }
-        int st;
-        while (waitpid(child, &st, 0) < 0) {
-            if (errno != EINTR) die("waitpid");
-        }
-        return status_code(st);
+        return forward_and_wait(child);
     }
     uid_t outer_uid = getuid();
     gid_t outer_gid = getgid();
@@ -448,22 +458,7 @@ int main(int argc, char **argv) {
     if (init > 0) {
         close(alive[0]);
         /* Outer: forward termination requests as SIGKILL to the namespace's init, report its status. */
-        init_pid = init;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_term;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        /* Second line of defence behind the caller's timeout: a hard wall-clock limit of our own. */
-        if (wall_s > 0) {
-            sigaction(SIGALRM, &sa, NULL);
-            alarm((unsigned)wall_s);
-        }
-        int st;
-        while (waitpid(init, &st, 0) < 0) {
-            if (errno != EINTR) die("waitpid");
-        }
-        return status_code(st);
+        return forward_and_wait(init);
     }
     /* init: pid 1 of the new pid namespace. */
     close(alive[1]);
