@@ -49,67 +49,40 @@ def _which(name: str, extra: tuple[str, ...] = ()) -> Optional[str]:
     return shutil.which(name)
 
 
+def _cache_path(*parts: str) -> property:
+    """A path under the cache dir (the layout in the module docstring)."""
+    return property(lambda self: self.cache_dir.joinpath(*parts))
+
+
+def _tool(name: str, *extra_dirs: str) -> functools.cached_property:
+    """The executable `name` (in extra_dirs first, then on PATH), or None; looked up once per Toolchains."""
+    return functools.cached_property(lambda self: _which(name, extra_dirs))
+
+
 @dataclass
 class Toolchains:
     cache_dir: Path
 
     # ---------- paths ----------
-    @property
-    def js_modules(self) -> Path:
-        return self.cache_dir / "js" / "node_modules"
-
-    @property
-    def go_template(self) -> Path:
-        return self.cache_dir / "go" / "template"
-
-    @property
-    def go_modcache(self) -> Path:
-        return self.cache_dir / "go" / "modcache"
-
-    @property
-    def go_build_cache(self) -> Path:
-        return self.cache_dir / "go" / "build"
-
-    @property
-    def rust_deps(self) -> Path:
-        return self.cache_dir / "rust" / "deps"
-
-    @property
-    def rust_externs_file(self) -> Path:
-        return self.cache_dir / "rust" / "externs.json"
-
-    @property
-    def cpp_pch_dir(self) -> Path:
-        return self.cache_dir / "cpp" / "pch"
-
-    @property
-    def reference_dir(self) -> Path:
-        return self.cache_dir / "reference"
+    js_modules = _cache_path("js", "node_modules")
+    go_template = _cache_path("go", "template")
+    go_modcache = _cache_path("go", "modcache")
+    go_build_cache = _cache_path("go", "build")
+    rust_deps = _cache_path("rust", "deps")
+    rust_externs_file = _cache_path("rust", "externs.json")
+    cpp_pch_dir = _cache_path("cpp", "pch")
+    reference_dir = _cache_path("reference")
 
     # ---------- executables ----------
     @functools.cached_property
     def python(self) -> str:
         return sys.executable
 
-    @functools.cached_property
-    def node(self) -> Optional[str]:
-        return _which("node")
-
-    @functools.cached_property
-    def java(self) -> Optional[str]:
-        return _which("java")
-
-    @functools.cached_property
-    def javac(self) -> Optional[str]:
-        return _which("javac")
-
-    @functools.cached_property
-    def go(self) -> Optional[str]:
-        return _which("go", ("/usr/local/go/bin",))
-
-    @functools.cached_property
-    def gxx(self) -> Optional[str]:
-        return _which("g++")
+    node = _tool("node")
+    java = _tool("java")
+    javac = _tool("javac")
+    go = _tool("go", "/usr/local/go/bin")
+    gxx = _tool("g++")
 
     @functools.cached_property
     def rust_sysroot(self) -> Optional[str]:
