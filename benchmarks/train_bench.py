@@ -27,35 +27,37 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from machine_info import describe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+
+@dataclass(frozen=True)
+class Preset:
+    """One benchmark setting: the training config, synthetic rows per language, optimizer steps per run (the
+    first `warmup` not timed), `--set` values on top of the config, and training processes."""
+    config: str
+    rows: dict[str, int]
+    steps: int
+    warmup: int
+    sets: list[str]
+    nproc: int = 1
+
+
 PRESETS = {
     # A ~4.5M-parameter Llama: small enough for a shared 2-core CPU, big enough that matmuls dominate.
-    "cpu": {
-        "config": "tiny-cpu",
-        "rows": {"Python": 240, "JavaScript": 160, "Go": 120},
-        "steps": 16,
-        "warmup": 4,
-        "nproc": 1,
-        "sets": ["tokenize.seq_len=512", "train.micro_batch_size=4", "train.grad_accum=1",
-                 "model.config={hidden_size: 256, intermediate_size: 704, num_hidden_layers: 4, "
-                 "num_attention_heads: 4, num_key_value_heads: 4}",
-                 "train.precision=fp32", "checkpoint.every_steps=100000", "export.enabled=false"],
-    },
+    "cpu": Preset("tiny-cpu", {"Python": 240, "JavaScript": 160, "Go": 120}, steps=16, warmup=4, sets=[
+        "tokenize.seq_len=512", "train.micro_batch_size=4", "train.grad_accum=1",
+        "model.config={hidden_size: 256, intermediate_size: 704, num_hidden_layers: 4, "
+        "num_attention_heads: 4, num_key_value_heads: 4}",
+        "train.precision=fp32", "checkpoint.every_steps=100000", "export.enabled=false"]),
     # ~1.02B-parameter Llama (training/configs/llama-1b-gpu.yaml), bf16, seq 2048, 8 sequences per step.
-    "gpu-1b": {
-        "config": "llama-1b-gpu",
-        "rows": {"Python": 3000, "JavaScript": 2000, "Go": 1500},
-        "steps": 30,
-        "warmup": 8,
-        "nproc": 1,
-        "sets": ["train.micro_batch_size=8", "train.grad_accum=1", "checkpoint.every_steps=100000",
-                 "export.enabled=false", "log.every_steps=1"],
-    },
+    "gpu-1b": Preset("llama-1b-gpu", {"Python": 3000, "JavaScript": 2000, "Go": 1500}, steps=30, warmup=8, sets=[
+        "train.micro_batch_size=8", "train.grad_accum=1", "checkpoint.every_steps=100000",
+        "export.enabled=false", "log.every_steps=1"]),
 }
 MODES = ["none", "whole", "split"]
 
@@ -71,15 +73,15 @@ def machine() -> str:
             f"transformers {transformers.__version__}")
 
 
-def run_one(preset: dict, data: str, out: Path, mode: str, steps: int, extra: list[str]) -> dict:
+def run_one(preset: Preset, data: str, out: Path, mode: str, steps: int, extra: list[str]) -> dict:
     from training.metrics import read_log
 
-    cmd = [sys.executable, "-m", "training", "--config", preset["config"], "--data", data, "--output", str(out),
+    cmd = [sys.executable, "-m", "training", "--config", preset.config, "--data", data, "--output", str(out),
            "--max-steps", str(steps), "--set", "log.progress=false", "--set", f"packing.mode={mode}"]
-    for s in preset["sets"] + extra:
+    for s in preset.sets + extra:
         cmd += ["--set", s]
-    if preset["nproc"] > 1:
-        cmd += ["--nproc", str(preset["nproc"])]
+    if preset.nproc > 1:
+        cmd += ["--nproc", str(preset.nproc)]
     # keep the caller's PYTHONPATH (e.g. packages installed with --target) after the project root
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -87,10 +89,10 @@ def run_one(preset: dict, data: str, out: Path, mode: str, steps: int, extra: li
         raise SystemExit(f"run {mode} failed:\n{r.stderr[-4000:]}")
     rows = read_log(str(out / "logs" / "train_log.csv"))
     summary = json.loads((out / "train_summary.json").read_text())
-    timed = rows[preset["warmup"]:]
+    timed = rows[preset.warmup:]
     # median step time: on a shared machine other jobs only add spikes, the median ignores them
     step_s = statistics.median(r["step_time_s"] for r in timed)
-    prev = rows[preset["warmup"] - 1]["tokens"] if preset["warmup"] else 0
+    prev = rows[preset.warmup - 1]["tokens"] if preset.warmup else 0
     useful_per_step = (timed[-1]["tokens"] - prev) / len(timed)
     cfg = summary["config"]
     per_step = cfg["train"]["micro_batch_size"] * cfg["train"]["grad_accum"] * cfg["tokenize"]["seq_len"] \
@@ -112,7 +114,7 @@ def run_one(preset: dict, data: str, out: Path, mode: str, steps: int, extra: li
     }
 
 
-def measure_peak(preset: dict, extra: list[str], trials: int) -> tuple[float, str]:
+def measure_peak(preset: Preset, extra: list[str], trials: int) -> tuple[float, str]:
     """Peak FLOP/s per device: the GPU table, or on CPU the best of short GEMM trials at the threads
     one rank gets. On CPU it is measured before every run and the best of all measurements is used
     for every run: other jobs on a shared machine can only make a measurement lower."""
@@ -121,20 +123,20 @@ def measure_peak(preset: dict, extra: list[str], trials: int) -> tuple[float, st
     from training.config import load_train_config
     from training.metrics import measure_cuda, gpu_peak, measure_cpu_peak
 
-    cfg = load_train_config(preset["config"], sets=preset["sets"] + extra)
+    cfg = load_train_config(preset.config, sets=preset.sets + extra)
     if torch.cuda.is_available():
         name = torch.cuda.get_device_name(0)
         p = gpu_peak(name, cfg.train.precision)
         if p:
             return p, f"table: {name} {cfg.train.precision}"
         return measure_cuda(cfg.train.precision), f"measured: 8192x8192 {cfg.train.precision} GEMM on {name}"
-    threads = max(1, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1) // preset["nproc"])
+    threads = max(1, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1) // preset.nproc)
     torch.set_num_threads(threads)
     return measure_cpu_peak(cfg.model.config.get("hidden_size", 64), cfg.train.precision, trials=trials,
                             trial_s=0.1), f"measured: best 512x512 {cfg.train.precision} GEMM, {threads} thread(s)"
 
 
-def prepare_tokens(preset: dict, data: str, tmp: str, extra: list[str]) -> str:
+def prepare_tokens(preset: Preset, data: str, tmp: str, extra: list[str]) -> str:
     """One tokenizer for all runs, and every unit tokenized into the cache up front, so no run pays
     for tokenization and the runs differ only in packing."""
     from octopack_spark.storage.fs import Storage
@@ -142,7 +144,7 @@ def prepare_tokens(preset: dict, data: str, tmp: str, extra: list[str]) -> str:
     from training.data.pipeline import build_pipeline
     from training.model import corpus_texts, load_tokenizer, train_bpe_tokenizer
 
-    cfg = load_train_config(preset["config"], overrides={"data.path": data}, sets=preset["sets"] + extra)
+    cfg = load_train_config(preset.config, overrides={"data.path": data}, sets=preset.sets + extra)
     t = cfg.tokenizer.train
     tok_dir = os.path.join(tmp, "tokenizer")
     train_bpe_tokenizer(corpus_texts(cfg, Storage(), t.max_rows), t.vocab_size, t.min_frequency).save_pretrained(tok_dir)
@@ -164,16 +166,16 @@ def main() -> int:
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     preset = PRESETS[args.preset]
-    steps = args.steps or preset["steps"]
+    steps = args.steps or preset.steps
     modes = args.modes.split(",")
     print(machine())
     from training.synthetic import write_commitpackft_dataset
 
     with tempfile.TemporaryDirectory(prefix="train-bench-") as tmp:
         data = os.path.join(tmp, "ft")
-        info = write_commitpackft_dataset(data, preset["rows"], files_per_lang=4, row_group_size=64)
-        print(f"preset {args.preset}: config {preset['config']}, {steps} steps ({preset['warmup']} warm-up steps "
-              f"not timed), {preset['nproc']} process(es), data {info['rows']} synthetic CommitPackFT rows")
+        info = write_commitpackft_dataset(data, preset.rows, files_per_lang=4, row_group_size=64)
+        print(f"preset {args.preset}: config {preset.config}, {steps} steps ({preset.warmup} warm-up steps "
+              f"not timed), {preset.nproc} process(es), data {info['rows']} synthetic CommitPackFT rows")
         tok_dir = prepare_tokens(preset, data, tmp, args.set)
         sets = args.set + [f"tokenizer.path={tok_dir}"]
         fixed = next((float(x.split("=", 1)[1]) for x in sets if x.startswith("mfu.peak_flops=")), None)
