@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Optional
 
 from octopack_spark.config import PipelineConfig, load_config
 
@@ -21,6 +21,18 @@ def add_common_flags(p: argparse.ArgumentParser) -> None:
                         "the next free port); same as --set spark.conf.spark.ui.enabled=false")
 
 
+def add_config_flag(p: argparse.ArgumentParser, *names: str, key: str, **kw: Any) -> None:
+    """A flag that sets the config field `key` (section.field, as `--set` names it): its dest is the key, and
+    build_config passes its value on as an override; not given (None) it leaves the field as the config file
+    and `--set` have it."""
+    p.add_argument(*names, dest=key, default=None, **kw)
+
+
+def config_flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    """{config key: value} of the flags declared with add_config_flag (the only dests holding a dot)."""
+    return {k: v for k, v in vars(args).items() if "." in k}
+
+
 def job_reporter(args: argparse.Namespace, job: str):
     """The progress reporter of one command: silent with --quiet or when stderr is not a terminal."""
     from octopack_spark.progress import JobReporter
@@ -28,9 +40,12 @@ def job_reporter(args: argparse.Namespace, job: str):
     return JobReporter(job, quiet=bool(getattr(args, "quiet", False)))
 
 
-def build_config(args: argparse.Namespace, overrides: dict[str, Any]) -> PipelineConfig:
+def build_config(args: argparse.Namespace, overrides: Optional[dict[str, Any]] = None) -> PipelineConfig:
+    """The config of one command: the config file, then the flags' overrides (add_config_flag's, --master and
+    `overrides`), then --set."""
+    overrides = {**config_flag_values(args), **(overrides or {})}
     if getattr(args, "master", None):
-        overrides = {**overrides, "spark.master": args.master}
+        overrides["spark.master"] = args.master
     sets = list(args.sets)
     if getattr(args, "no_spark_ui", False):
         sets.insert(0, "spark.conf.spark.ui.enabled=false")  # an explicit --set after it still wins

@@ -11,44 +11,33 @@ from __future__ import annotations
 import argparse
 import json
 
-from octopack_spark.cli.common import add_common_flags, build_config, job_reporter, run_guarded, spark_submit_main
+from octopack_spark.cli.common import (add_common_flags, add_config_flag, build_config, job_reporter, run_guarded,
+                                      spark_submit_main)
 from octopack_spark.config import dump_config
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--input", metavar="DIR_OR_URI", help="dataset root written by `octopack mine` (holds commits/)")
-    p.add_argument("--output", metavar="DIR_OR_URI", help="dataset root for scored/, commitpackft/, stats, README.md")
-    p.add_argument("--tokenizer", metavar="NAME_OR_PATH",
-                   help="HF tokenizer name (from the local cache) or local path (dir or tokenizer.json) for the "
-                        "token-length rule (default: ft.tokens.tokenizer = bigcode/starcoder)")
-    p.add_argument("--token-fallback", choices=["none", "chars"], default=None,
-                   help="when the tokenizer cannot be loaded: none = stop with an error; chars = approximate "
-                        "tokens as ceil(chars / ft.tokens.chars_per_token)")
-    p.add_argument("--humanevalpack", metavar="DIR_OR_NAME",
-                   help="HumanEvalPack for decontamination: 'bundled' (default, the copy shipped with the package), "
-                        "a dir with python.jsonl, js.jsonl, ... or an HF name (bigcode/humanevalpack)")
+    add_config_flag(p, "--input", key="ft.input", metavar="DIR_OR_URI", help="dataset root written by `octopack mine` (holds commits/)")
+    add_config_flag(p, "--output", key="ft.output", metavar="DIR_OR_URI", help="dataset root for scored/, commitpackft/, stats, README.md")
+    add_config_flag(p, "--tokenizer", key="ft.tokens.tokenizer", metavar="NAME_OR_PATH",
+                    help="HF tokenizer name (from the local cache) or local path (dir or tokenizer.json) for the "
+                         "token-length rule (default: ft.tokens.tokenizer = bigcode/starcoder)")
+    add_config_flag(p, "--token-fallback", key="ft.tokens.fallback", choices=["none", "chars"],
+                    help="when the tokenizer cannot be loaded: none = stop with an error; chars = approximate "
+                         "tokens as ceil(chars / ft.tokens.chars_per_token)")
+    add_config_flag(p, "--humanevalpack", key="ft.decont.source", metavar="DIR_OR_NAME",
+                    help="HumanEvalPack for decontamination: 'bundled' (default, the copy shipped with the package), "
+                         "a dir with python.jsonl, js.jsonl, ... or an HF name (bigcode/humanevalpack)")
     p.add_argument("--disable", action="append", default=[], metavar="RULE",
                    help="switch a rule or step off (repeatable), e.g. --disable near_dup; see --list-rules")
     p.add_argument("--list-rules", action="store_true", help="print every rule in pipeline order and exit")
-    p.add_argument("--allow-empty", action="store_true", default=None,
-                   help="publish even when every input row is filtered out (ft.guard.allow_empty)")
-    p.add_argument("--allow-over-removal", action="store_true", default=None,
-                   help="publish even when one rule removes more than ft.guard.max_rule_share of the rows that "
-                        "reach it (ft.guard.allow_over_removal)")
+    add_config_flag(p, "--allow-empty", key="ft.guard.allow_empty", action="store_true",
+                    help="publish even when every input row is filtered out (ft.guard.allow_empty)")
+    add_config_flag(p, "--allow-over-removal", key="ft.guard.allow_over_removal", action="store_true",
+                    help="publish even when one rule removes more than ft.guard.max_rule_share of the rows that "
+                         "reach it (ft.guard.allow_over_removal)")
     p.add_argument("--json-summary", action="store_true", help="also print the stats as one JSON line")
     add_common_flags(p)
-
-
-def overrides_from(args: argparse.Namespace) -> dict:
-    return {
-        "ft.input": args.input,
-        "ft.output": args.output,
-        "ft.tokens.tokenizer": args.tokenizer,
-        "ft.tokens.fallback": args.token_fallback,
-        "ft.decont.source": args.humanevalpack,
-        "ft.guard.allow_empty": getattr(args, "allow_empty", None),
-        "ft.guard.allow_over_removal": getattr(args, "allow_over_removal", None),
-    }
 
 
 def list_rules() -> str:
@@ -72,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list_rules:
         print(list_rules())
         return 0
-    cfg = build_config(args, overrides_from(args))
+    cfg = build_config(args)
     if args.disable:
         from pydantic import ValidationError
 

@@ -6,57 +6,40 @@ import argparse
 import json
 import sys
 
-from octopack_spark.cli.common import add_common_flags, build_config, job_reporter, run_guarded, spark_submit_main
+from octopack_spark.cli.common import (add_common_flags, add_config_flag, build_config, job_reporter, run_guarded,
+                                      spark_submit_main)
 from octopack_spark.config import dump_config
 from octopack_spark.ft.guard import mine_all_skipped_problem
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--repo", action="append", default=None, metavar="PATH_OR_URL",
-                   help="repository to mine (https, ssh, git URL or local path under an allowed root); repeatable")
-    p.add_argument("--repos-file", metavar="FILE", help="txt (one per line), CSV or Parquet with url[,name,license,stars]")
-    p.add_argument("--output", metavar="DIR_OR_URI", help="dataset root: local dir, s3://bucket/prefix or s3a://...")
-    p.add_argument("--since", metavar="DATE", help="only commits committed at/after this date (ISO 8601, UTC)")
-    p.add_argument("--until", metavar="DATE", help="only commits committed at/before this date")
-    p.add_argument("--max-commits", type=int, metavar="N", help="newest N non-merge commits per repository")
-    p.add_argument("--allowed-root", action="append", default=None, metavar="DIR",
-                   help="directory under which local repositories may live (repeatable; default: the working dir)")
-    p.add_argument("--full-refresh", action="store_true", default=None,
-                   help="re-mine everything instead of only commits new since the last run; replaces the dataset")
-    p.add_argument("--allow-all-skipped", action="store_true", default=None,
-                   help="exit 0 even when every mined row was skipped (binary, too large, ...: mine.allow_all_skipped)")
-    p.add_argument("--optout-list", action="append", default=None, metavar="FILE_OR_URL",
-                   help="opt-out list (file or https URL; one owner or owner/name a line): those repositories and "
-                        "every fork of them (same root commit) are not mined (mine.optout_lists); repeatable")
-    p.add_argument("--optout-owner", action="append", default=None, metavar="OWNER",
-                   help="owner whose repositories (and their forks) are not mined (mine.optout_owners); repeatable")
-    p.add_argument("--optout-repo", action="append", default=None, metavar="OWNER/NAME",
-                   help="repository that (with its forks) is not mined (mine.optout_repos); repeatable")
-    p.add_argument("--no-fork-networks", dest="fork_networks", action="store_false", default=None,
-                   help="mine every repository on its own, forks' shared history included (mine.fork_networks=false)")
+    add_config_flag(p, "--repo", key="mine.repos", action="append", metavar="PATH_OR_URL",
+                    help="repository to mine (https, ssh, git URL or local path under an allowed root); repeatable")
+    add_config_flag(p, "--repos-file", key="mine.repos_file", metavar="FILE", help="txt (one per line), CSV or Parquet with url[,name,license,stars]")
+    add_config_flag(p, "--output", key="mine.output", metavar="DIR_OR_URI", help="dataset root: local dir, s3://bucket/prefix or s3a://...")
+    add_config_flag(p, "--since", key="mine.since", metavar="DATE", help="only commits committed at/after this date (ISO 8601, UTC)")
+    add_config_flag(p, "--until", key="mine.until", metavar="DATE", help="only commits committed at/before this date")
+    add_config_flag(p, "--max-commits", key="mine.max_commits", type=int, metavar="N", help="newest N non-merge commits per repository")
+    add_config_flag(p, "--allowed-root", key="mine.allowed_roots", action="append", metavar="DIR",
+                    help="directory under which local repositories may live (repeatable; default: the working dir)")
+    add_config_flag(p, "--full-refresh", key="mine.full_refresh", action="store_true",
+                    help="re-mine everything instead of only commits new since the last run; replaces the dataset")
+    add_config_flag(p, "--allow-all-skipped", key="mine.allow_all_skipped", action="store_true",
+                    help="exit 0 even when every mined row was skipped (binary, too large, ...: mine.allow_all_skipped)")
+    add_config_flag(p, "--optout-list", key="mine.optout_lists", action="append", metavar="FILE_OR_URL",
+                    help="opt-out list (file or https URL; one owner or owner/name a line): those repositories and "
+                         "every fork of them (same root commit) are not mined (mine.optout_lists); repeatable")
+    add_config_flag(p, "--optout-owner", key="mine.optout_owners", action="append", metavar="OWNER",
+                    help="owner whose repositories (and their forks) are not mined (mine.optout_owners); repeatable")
+    add_config_flag(p, "--optout-repo", key="mine.optout_repos", action="append", metavar="OWNER/NAME",
+                    help="repository that (with its forks) is not mined (mine.optout_repos); repeatable")
+    add_config_flag(p, "--no-fork-networks", key="mine.fork_networks", action="store_false",
+                    help="mine every repository on its own, forks' shared history included (mine.fork_networks=false)")
     add_common_flags(p)
 
 
-def overrides_from(args: argparse.Namespace) -> dict:
-    return {
-        "mine.repos": args.repo,
-        "mine.repos_file": args.repos_file,
-        "mine.output": args.output,
-        "mine.since": args.since,
-        "mine.until": args.until,
-        "mine.max_commits": args.max_commits,
-        "mine.allowed_roots": args.allowed_root,
-        "mine.full_refresh": args.full_refresh,
-        "mine.allow_all_skipped": getattr(args, "allow_all_skipped", None),
-        "mine.optout_lists": getattr(args, "optout_list", None),
-        "mine.optout_owners": getattr(args, "optout_owner", None),
-        "mine.optout_repos": getattr(args, "optout_repo", None),
-        "mine.fork_networks": getattr(args, "fork_networks", None),
-    }
-
-
 def run(args: argparse.Namespace) -> int:
-    cfg = build_config(args, overrides_from(args))
+    cfg = build_config(args)
     if args.print_config:
         print(dump_config(cfg))
         return 0
