@@ -13,7 +13,7 @@ TS = pa.timestamp("us", tz="UTC")
 
 # ---------------------------------------------------------------- commits (mining output)
 COMMITS_TABLE = "commits"
-COMMITS_VERSION = "1.1"  # 1.1: old_chars, new_chars, same_contents
+COMMITS_VERSION = "1.1"  # 1.1: old_chars, new_chars, same_contents, inplace_files
 
 # CommitPack names first, then ours. `lang` is the Hive partition column of the written table.
 COMMITS_SCHEMA = pa.schema(
@@ -44,10 +44,12 @@ COMMITS_SCHEMA = pa.schema(
         pa.field("repo_url", pa.string(), nullable=False),  # the source as given (URL or local path)
         pa.field("commit_files", pa.int32(), nullable=False),  # files changed by this commit
         pa.field("stars", pa.int64()),  # from the repos file, when given
-        # 1.1: the sizes ft's rules need, computed once at mining time so ft never reads contents for them.
+        # 1.1: what ft's rules need, computed once at mining time: ft reads no contents for the sizes and
+        # needs no per-commit aggregation for inplace_files.
         pa.field("old_chars", pa.int64()),  # characters of old_contents; null when old_contents is null
         pa.field("new_chars", pa.int64()),  # characters of new_contents
         pa.field("same_contents", pa.bool_()),  # old_contents == new_contents; null when either is null
+        pa.field("inplace_files", pa.int32()),  # distinct paths the commit modified in place (old == new path)
     ]
 )
 COMMITS_PARTITION = "lang"

@@ -136,7 +136,8 @@ def with_content_sizes(df, stored: bool = False):
 
 
 def sizes_stored(commits_version: str) -> bool:
-    """Whether a commits table of this schema version carries old_chars/new_chars/same_contents (1.1+)."""
+    """Whether a commits table of this schema version carries old_chars/new_chars/same_contents and
+    inplace_files (1.1+)."""
     major, _, minor = commits_version.partition(".")
     return (int(major), int(minor or 0)) >= (1, 1)
 
@@ -172,16 +173,19 @@ def _count_tokens(df, ft_json: str, method: str, acc):
 _BROADCAST_IDS = 2_000_000
 
 
-def with_context(df):
-    """repo_langs and inplace_files (see ft.context for the definition and the pure twin)."""
+def with_context(df, inplace_stored: bool = False):
+    """repo_langs and inplace_files (see ft.context for the definition and the pure twin). `inplace_stored`:
+    the input is commits 1.1+, which carries inplace_files from mining, so only the per-repository
+    languages are joined (a table of one row per repository; the rows are not shuffled by commit)."""
     from pyspark.sql import functions as F
 
-    cols = df.columns
-    langs = df.groupBy("repo").agg(F.array_sort(F.collect_set("lang")).alias("repo_langs"))
-    inplace = (df.where(F.col("old_file").isNotNull() & (F.col("old_file") == F.col("new_file")))
-               .groupBy("commit").agg(F.countDistinct("new_file").cast("int").alias("inplace_files")))
-    return (df.join(langs, "repo", "left").join(inplace, "commit", "left")
-            .withColumn("inplace_files", F.coalesce(F.col("inplace_files"), F.lit(0)).cast("int"))
+    cols = [c for c in df.columns if c != "inplace_files"]
+    out = df.join(df.groupBy("repo").agg(F.array_sort(F.collect_set("lang")).alias("repo_langs")), "repo", "left")
+    if not inplace_stored:
+        inplace = (df.where(F.col("old_file").isNotNull() & (F.col("old_file") == F.col("new_file")))
+                   .groupBy("commit").agg(F.countDistinct("new_file").cast("int").alias("inplace_files")))
+        out = out.drop("inplace_files").join(inplace, "commit", "left")
+    return (out.withColumn("inplace_files", F.coalesce(F.col("inplace_files"), F.lit(0)).cast("int"))
             .withColumn("repo_langs", F.coalesce(F.col("repo_langs"), F.array().cast("array<string>")))
             .select(*cols, "repo_langs", "inplace_files"))
 
@@ -385,7 +389,7 @@ def _score_step(run: FtRun) -> None:
                                                  else [])
     run.contents = commits.select("row_id", *[c for c in needed if c in commits.columns])
     stored = sizes_stored(run.p.input_manifest.table(COMMITS_TABLE).schema_version)
-    ctx = with_context(with_content_sizes(commits, stored))  # no file contents from here on
+    ctx = with_context(with_content_sizes(commits, stored), inplace_stored=stored)  # no file contents from here on
     if fc.score_partitions:
         ctx = ctx.repartition(fc.score_partitions)
     run.acc = run.spark.sparkContext.accumulator({}, dict_sum_param())

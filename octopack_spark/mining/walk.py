@@ -455,6 +455,18 @@ def _ambiguous(path: str) -> bool:
     return path.endswith(_ambiguous_suffixes())
 
 
+def _inplace_files(changes: list[FileChange]) -> int:
+    """Distinct paths the commit modified in place (old path == new path; ft.context's inplace_files)."""
+    return len({ch.new_path for ch in changes
+                if ch.status not in ("A", "D") and ch.old_path is not None and ch.old_path == ch.new_path})
+
+
+@functools.lru_cache(maxsize=64)
+def _redacted_url(url: str) -> str:
+    """redact_url once per repository, not once per commit (six regular expressions each time)."""
+    return redact_url(url)
+
+
 def _commit_rows(
     blobs: _BlobReader,
     commit: pygit2.Commit,
@@ -483,9 +495,10 @@ def _commit_rows(
         "author_time": _epoch_us(commit.author.time),
         "committer_time": _epoch_us(commit.commit_time),
         "author_id": author_id(commit.author.raw_email, cfg.author_salt),
-        "repo_url": redact_url(spec.url),
+        "repo_url": _redacted_url(spec.url),
         "commit_files": n_files,
         "stars": spec.stars,
+        "inplace_files": _inplace_files(changes),
     }
     for ch in changes:
         status = _STATUS.get(ch.status, "M")

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from octopack_spark.mining.identity import row_id as make_row_id
+from octopack_spark.ft.context import add_context
 from octopack_spark.schema import COMMITS_PARTITION, COMMITS_SCHEMA, COMMITS_TABLE, COMMITS_VERSION, content_sizes
 from octopack_spark.storage.fs import Storage
 from octopack_spark.storage.manifest import Manifest, TableEntry, write_manifest
@@ -143,6 +144,7 @@ def write_commits_dataset(root: str, rows: list[dict], version: str = COMMITS_VE
     table = pa.Table.from_pylist(rows, schema=COMMITS_SCHEMA)
     if version != "1.0":
         sizes = content_sizes(table.column("old_contents"), table.column("new_contents"))
+        sizes["inplace_files"] = add_context(table).column("inplace_files")
         for name, values in sizes.items():
             table = table.set_column(table.schema.get_field_index(name), COMMITS_SCHEMA.field(name), values)
     cdir = os.path.join(root, COMMITS_TABLE)

@@ -104,8 +104,9 @@ def test_planted_dataset_end_to_end_and_rerun(spark, tmp_path, humanevalpack_dir
 @pytest.mark.slow
 def test_sizes_stored_at_mining_time_give_the_same_verdicts_as_sizes_from_contents(spark, tmp_path,
                                                                                  humanevalpack_dir):
-    """commits 1.1 carries old_chars/new_chars/same_contents, so ft reads no contents for them; a 1.0 dataset
-    (those columns absent) has them computed from the contents. Both give every row the same verdict."""
+    """commits 1.1 carries old_chars/new_chars/same_contents and inplace_files, so ft reads no contents for
+    them and aggregates no commit; a 1.0 dataset (those columns absent) has them computed from the contents
+    and the rows. Both give every row the same verdict and values."""
     from octopack_spark.ft.job import run_ft
 
     rows, expect = planted(load_humaneval(humanevalpack_dir))
@@ -115,8 +116,8 @@ def test_sizes_stored_at_mining_time_give_the_same_verdicts_as_sizes_from_conten
         write_commits_dataset(str(inp), rows, version=version)
         run_ft(ft_cfg(inp, out, humanevalpack_dir), spark=spark)
         scored = read_table(out, "scored").to_pylist()
-        got[version] = {r["row_id"]: (r["drop_reason"], r["old_chars"], r["new_chars"], r["content_bytes"])
-                        for r in scored}
+        got[version] = {r["row_id"]: (r["drop_reason"], r["old_chars"], r["new_chars"], r["content_bytes"],
+                                      r["inplace_files"]) for r in scored}
         assert {k: v[0] for k, v in got[version].items()} == expect
     assert got["1.0"] == got["1.1"]
     assert any(v[1] for v in got["1.1"].values()) and any(v[3] for v in got["1.1"].values())

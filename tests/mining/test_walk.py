@@ -327,3 +327,21 @@ def test_gitfile_and_alternates_out_of_the_allowed_root_are_refused(tmp_path):
     # With a root that holds both the repository and what it links to, it is mined.
     rows, o = _mine(_spec(str(borrow), str(tmp_path)), MineConfig(allowed_roots=[str(tmp_path)]))
     assert o.status == "ok" and rows
+
+
+def test_commits_1_1_columns_match_their_definitions(rich):
+    """old_chars, new_chars, same_contents and inplace_files are stored at mining time (commits 1.1); they
+    equal what ft computed from the contents and from all rows of a commit (ft.context, the pure twin)."""
+    from octopack_spark.ft.context import add_context
+
+    _, rows, _, _ = rich
+    table = pa.Table.from_pylist(rows, schema=COMMITS_SCHEMA)
+    want_inplace = add_context(table.drop_columns(["inplace_files"])).column("inplace_files").to_pylist()
+    assert [r["inplace_files"] for r in rows] == want_inplace
+    assert any(n >= 1 for n in want_inplace) and any(n == 0 for n in want_inplace)
+    for r in rows:
+        for side in ("old", "new"):
+            text = r[f"{side}_contents"]
+            assert r[f"{side}_chars"] == (None if text is None else len(text))
+        both = r["old_contents"] is not None and r["new_contents"] is not None
+        assert r["same_contents"] == (r["old_contents"] == r["new_contents"] if both else None)
