@@ -116,6 +116,9 @@ class MineConfig(_Section):
     # Fork networks (mining/forks.py): repositories sharing a root commit are mined together, each shared
     # commit once, with `repos` listing every member that contains it.
     fork_networks: bool = True
+    # commits 1.1 `secrets`: kind and span of each secret found in new_contents and message
+    # (governance/secrets_fast.py; docs/governance.md). False leaves the column null.
+    secrets_scan: bool = True
 
     @field_validator("since", "until")
     @classmethod

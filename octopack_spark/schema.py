@@ -13,7 +13,10 @@ TS = pa.timestamp("us", tz="UTC")
 
 # ---------------------------------------------------------------- commits (mining output)
 COMMITS_TABLE = "commits"
-COMMITS_VERSION = "1.1"  # 1.1: old_chars, new_chars, same_contents, inplace_files
+COMMITS_VERSION = "1.1"  # 1.1: old_chars, new_chars, same_contents, inplace_files, secrets
+
+SECRETS_TYPE = pa.list_(pa.struct([pa.field("kind", pa.string()), pa.field("field", pa.string()),
+                                   pa.field("start", pa.int32()), pa.field("end", pa.int32())]))
 
 # CommitPack names first, then ours. `lang` is the Hive partition column of the written table.
 COMMITS_SCHEMA = pa.schema(
@@ -50,6 +53,9 @@ COMMITS_SCHEMA = pa.schema(
         pa.field("new_chars", pa.int64()),  # characters of new_contents
         pa.field("same_contents", pa.bool_()),  # old_contents == new_contents; null when either is null
         pa.field("inplace_files", pa.int32()),  # distinct paths the commit modified in place (old == new path)
+        # 1.1: secrets found at mining time in new_contents and message: kind and character span in that
+        # field, never the value (octopack_spark/governance/secrets_fast.py); null when none or not scanned.
+        pa.field("secrets", SECRETS_TYPE),
     ]
 )
 COMMITS_PARTITION = "lang"
@@ -116,7 +122,7 @@ def empty_table(schema: pa.Schema) -> pa.Table:
 
 
 def spark_ddl(schema: pa.Schema, exclude: tuple[str, ...] = ()) -> str:
-    """Spark DDL string for an Arrow schema of plain types (used for mapInArrow output)."""
+    """Spark DDL string for an Arrow schema of plain types, lists and structs (used for mapInArrow output)."""
     names = {
         pa.string(): "string",
         pa.int32(): "int",
@@ -125,12 +131,14 @@ def spark_ddl(schema: pa.Schema, exclude: tuple[str, ...] = ()) -> str:
         pa.bool_(): "boolean",
         TS: "timestamp",
     }
-    cols = []
-    for f in schema:
-        if f.name in exclude:
-            continue
-        t = names.get(f.type)
-        if t is None:
-            raise TypeError(f"no Spark DDL mapping for {f.name}: {f.type}")
-        cols.append(f"`{f.name}` {t}")
-    return ", ".join(cols)
+
+    def ddl(name: str, t: pa.DataType) -> str:
+        if pa.types.is_list(t):  # commits 1.1 `secrets`: array<struct<...>>
+            return f"array<{ddl(name, t.value_type)}>"
+        if pa.types.is_struct(t):
+            return "struct<" + ",".join(f"`{f.name}`:{ddl(name, f.type)}" for f in t) + ">"
+        if t not in names:
+            raise TypeError(f"no Spark DDL mapping for {name}: {t}")
+        return names[t]
+
+    return ", ".join(f"`{f.name}` {ddl(f.name, f.type)}" for f in schema if f.name not in exclude)

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pygit2
 
 from octopack_spark.config import MineConfig
+from octopack_spark.governance.secrets_fast import scan_buffer, scan_text_fast
 from octopack_spark.licenses import detect_license
 from octopack_spark.mining.changes import FileChange, GitCommandError, commit_changes, list_commits
 from octopack_spark.mining.clone import MiningError, open_repository
@@ -467,6 +468,20 @@ def _redacted_url(url: str) -> str:
     return redact_url(url)
 
 
+def _message_secrets(message: str) -> Optional[list[dict]]:
+    """commits 1.1 `secrets` structs of a commit message (None when it holds none)."""
+    return [f.to_dict("message") for f in scan_text_fast(message)] or None
+
+
+def _add_content_secrets(row: dict, new_blob: pygit2.Blob, old_blob: Optional[pygit2.Blob]) -> None:
+    """Adds new_contents' secrets (kind, span; never the value) to the row's `secrets`. Only the new side
+    is scanned: the old side is an earlier commit's new side, whose row already names them. The scan
+    works on the blob's bytes; only lines around a prefilter hit are decoded (governance/secrets_fast.py)."""
+    found = scan_buffer(new_blob)
+    if found and (old_blob is None or _is_utf8(old_blob)):  # else _Columns drops both sides (not_utf8)
+        row["secrets"] = [f.to_dict("new_contents") for f in found] + (row["secrets"] or [])
+
+
 def _commit_rows(
     blobs: _BlobReader,
     commit: pygit2.Commit,
@@ -499,6 +514,8 @@ def _commit_rows(
         "commit_files": n_files,
         "stars": spec.stars,
         "inplace_files": _inplace_files(changes),
+        # the message's secrets, on every row of the commit; new_contents' are added per row (_fill_contents)
+        "secrets": _message_secrets(message) if cfg.secrets_scan else None,
     }
     for ch in changes:
         status = _STATUS.get(ch.status, "M")
@@ -558,6 +575,8 @@ def _fill_contents(blobs: _BlobReader, ch: FileChange, row: dict, cfg: MineConfi
     # Blobs go into the batch as buffers; UTF-8 is validated per batch (see _Columns.flush).
     row["old_contents"] = old_blob
     row["new_contents"] = new_blob
+    if cfg.secrets_scan and new_blob is not None:
+        _add_content_secrets(row, new_blob, old_blob)
     patch = pygit2.Patch.create_from(
         old_blob,
         new_blob,
