@@ -31,7 +31,7 @@ def test_same_findings_as_find_secrets_on_the_planted_corpus():
     assert n >= 200
 
 
-@pytest.mark.parametrize("text", [
+EDGE_CASES = [
     "",
     "nothing here\n",
     f"token = \"{GH}\"\n",
@@ -50,7 +50,12 @@ def test_same_findings_as_find_secrets_on_the_planted_corpus():
     "aws_secret_access_key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'\n",
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlc2lnbmF0dXJl\n",
     "secret: " + "ab12" * 100 + "\n",  # value longer than the trigger's prefix
-])
+    "Client_Secret = 'Qz8vL2xK9mRt4WpY'\nAuthToken: 'Zr5tY8uI2oP4aS6d'\n",
+    "conn = 'redis://:Pq9wE3rT7yU1iO5p@cache:6379'\nNPM_AUTH=//npm.pkg.github.com/:_authToken=abcdef01-2345-6789-abcd-ef0123456789\n",
+]
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
 def test_same_findings_on_edge_cases(text):
     _same(text)
 
@@ -64,8 +69,8 @@ def test_non_utf8_contents_have_no_findings():
 def test_fallback_without_hyperscan_gives_the_same_findings(monkeypatch):
     monkeypatch.setattr(secrets_fast, "_database", lambda: None)
     assert secrets_fast.backend() == "python-regex"
-    for pf in planted_files(n_sets=2):
-        assert scan_text_fast(pf.text) == find_secrets(pf.text)
+    for text in [pf.text for pf in planted_files(n_sets=2)] + EDGE_CASES:
+        _same(text)
     assert scan_buffer(b"plain text\n") == []
 
 
