@@ -12,7 +12,8 @@ import pytest
 
 from octopack_spark.storage.fs import Storage
 from octopack_spark.storage.lock import LOCK_NAME, DatasetLocked, dataset_lock
-from tests.mining.test_resume import _cmd, _commit_rows, _env, _make_repos
+from tests.helpers.mine_cli import child_env, mine_cmd
+from tests.mining.test_resume import _commit_rows, _make_repos
 
 
 def _exercise(storage: Storage, root: str) -> None:
@@ -68,13 +69,13 @@ def test_two_mine_runs_on_one_output(tmp_path):
     and the table equals a single run's rows."""
     repos = _make_repos(tmp_path, 4)
     ref = tmp_path / "single"
-    res = subprocess.run(_cmd(repos, ref, tmp_path), env=_env(), capture_output=True, text=True, timeout=900)
+    res = subprocess.run(mine_cmd(ref, tmp_path, repos), env=child_env(), capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     out = tmp_path / "shared"
-    first = subprocess.Popen(_cmd(repos, out, tmp_path), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    first = subprocess.Popen(mine_cmd(out, tmp_path, repos), env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     time.sleep(0.5)
-    second = subprocess.Popen(_cmd(repos, out, tmp_path), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    second = subprocess.Popen(mine_cmd(out, tmp_path, repos), env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
     results = [(p.wait(timeout=900), *p.communicate()) for p in (first, second)]
     codes = sorted(r[0] for r in results)
