@@ -87,8 +87,14 @@ def java_source(program: str, problem: Mapping, done_token: Optional[str] = None
         src += (f"class {JAVA_CHECK_CLASS} {{\n"
                 "    public static void main(String[] args) throws Throwable {\n"
                 "        Main.main(args);\n"
-                "        try (java.io.FileOutputStream o = new java.io.FileOutputStream(\"/proc/self/fd/3\")) {\n"
-                f"            o.write(\"{completion_line(done_token)}\\n\".getBytes());\n"
+                # Java cannot write to an fd number: it reopens /proc/self/fd/3, which must be the engine's pipe.
+                # Anything else there (a run outside octobox: the JVM's own lib/modules is often fd 3) is left
+                # alone, never truncated, and the run simply has no marker.
+                "        java.nio.file.Path fd3 = java.nio.file.Paths.get(\"/proc/self/fd/3\");\n"
+                "        if (java.nio.file.Files.readSymbolicLink(fd3).toString().startsWith(\"pipe:\")) {\n"
+                "            try (java.io.FileOutputStream o = new java.io.FileOutputStream(\"/proc/self/fd/3\", true)) {\n"
+                f"                o.write(\"{completion_line(done_token)}\\n\".getBytes());\n"
+                "            }\n"
                 "        }\n"
                 "    }\n"
                 "}\n")
