@@ -518,7 +518,10 @@ def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, stage
             s = members[0][0]
             slices[:0] = _slice_items(it["key"], s, {"head": sp["head"], "base": sp["base"], "start": 0, "stop": sp["n"],
                                                      "plan_uri": sp["plan_uri"]}, o["license"], mc.commits_per_task)
-    second = _run_items(spark, cfg, storage, slices, staged_commits, f"{what}: {len(slices)} slices",
+    # Longest first (one task per slice, run in list order): the short remainder slices fill the cores at the
+    # end instead of a full slice starting last and running alone.
+    longest_first = sorted(slices, key=lambda x: x["start"] - x["stop"])
+    second = _run_items(spark, cfg, storage, longest_first, staged_commits, f"{what}: {len(slices)} slices",
                         counters) if slices else {}
     _drop_unreported(storage, staged_commits, list(first.values()) + list(second.values()))
     outcomes = []
