@@ -147,9 +147,10 @@ def make_chunks(samples: list[Sample], workers: int, batch_size: int) -> list[tu
         group = by_lang.get(lang, [])
         if not group:
             continue
-        if RUNNERS[lang].batch_compile:
-            size = max(1, min(batch_size, math.ceil(len(group) / workers)))
-        else:
-            size = max(1, min(SMALL_CHUNK, math.ceil(len(group) / workers)))
+        cap = max(1, batch_size if RUNNERS[lang].batch_compile else SMALL_CHUNK)
+        # A multiple of `workers` chunks of (nearly) equal size, none above the cap: every worker gets the
+        # same share (164 Java samples in 32s were 5 x 32 + 4: one worker had 96 samples, the other 68).
+        n_chunks = workers * math.ceil(len(group) / (workers * cap))
+        size = max(1, math.ceil(len(group) / n_chunks))
         chunks += [(lang, group[i:i + size]) for i in range(0, len(group), size)]
     return chunks
