@@ -36,7 +36,7 @@ def _mine(tmp_path, **kw):
     root = str(tmp_path)
     _build(str(tmp_path / "demo"))
     src = resolve_sources([RepoSpec(str(tmp_path / "demo"))], allowed_roots=[root])
-    cfg = MineConfig(allowed_roots=[root], **kw)
+    cfg = MineConfig(allowed_roots=[root], **{"secrets_scan": True, **kw})
     outcome = RepoOutcome(src.specs[0].name, src.specs[0].url)
     batches = list(mine_repository(src.specs[0], cfg, outcome))
     assert outcome.status == "ok", outcome.errors
@@ -91,3 +91,4 @@ def test_secret_values_are_not_in_the_secrets_column(tmp_path):
 def test_secrets_scan_off_leaves_the_column_null(tmp_path):
     _, rows = _by_path(_mine(tmp_path, secrets_scan=False))
     assert rows and all(r["secrets"] is None for r in rows)
+    assert MineConfig().secrets_scan is False  # off by default (cost over the mining budget; docs/governance.md)
