@@ -122,21 +122,31 @@ def _span_of(m: re.Match) -> tuple[int, int]:
     return start + lead, end - trail
 
 
-def find_secrets(text: Optional[str]) -> list[Finding]:
-    """Every secret found in `text`, as (kind, start, end), sorted, overlaps merged (first kind kept)."""
+def find_secrets(text: Optional[str], kinds: Optional[frozenset] = None) -> list[Finding]:
+    """Every secret found in `text`, as (kind, start, end), sorted, overlaps merged (first kind kept).
+    `kinds` runs only those detectors (secrets_fast: the others cannot match where none of their
+    triggers fired); None runs all."""
     if not text:
         return []
-    found = [Finding("private_key", m.start(), m.end()) for m in _PRIVATE_KEY.finditer(text)]
-    for kind, rx in _detectors():
-        for m in rx.finditer(text):
-            start, end = _span_of(m)
-            if end > start and _plausible(kind, text, start, end):
-                found.append(Finding(kind, start, end))
-    for m in _ASSIGNED.finditer(text):
-        value_group = 2 if m.group(2) else 3
-        if _looks_random(m.group(value_group)):
-            found.append(Finding("high_entropy_assignment", *m.span(value_group)))
+    found = ([Finding("private_key", m.start(), m.end()) for m in _PRIVATE_KEY.finditer(text)]
+             if kinds is None or "private_key" in kinds else [])
+    if kinds is None or not kinds <= _OWN_KINDS:
+        for kind, rx in _detectors():
+            if kinds is not None and kind not in kinds:
+                continue
+            for m in rx.finditer(text):
+                start, end = _span_of(m)
+                if end > start and _plausible(kind, text, start, end):
+                    found.append(Finding(kind, start, end))
+    if kinds is None or "high_entropy_assignment" in kinds:
+        for m in _ASSIGNED.finditer(text):
+            value_group = 2 if m.group(2) else 3
+            if _looks_random(m.group(value_group)):
+                found.append(Finding("high_entropy_assignment", *m.span(value_group)))
     return _merge(found)
+
+
+_OWN_KINDS = frozenset({"private_key", "high_entropy_assignment"})  # not from detect-secrets
 
 
 def _merge(found: Iterable[Finding]) -> list[Finding]:

@@ -8,8 +8,8 @@ Most files have none and cost only that scan. Around each trigger a *window* of 
 trigger's line; for the patterns that may span lines, from a secret-looking name's line to its value's
 line, from an npm `_authToken=` to its value's line, or from a
 private key's BEGIN line to its END line, or to the end of the text without END), overlapping windows
-are merged, and `find_secrets` runs on each window; spans are shifted back to character offsets in the
-whole text.
+are merged, and `find_secrets` runs on each window with only the detectors whose triggers fired in it;
+spans are shifted back to character offsets in the whole text.
 
 Why the result is the same as `find_secrets(text)`: windows start at a line start and end at a line end,
 where every anchor, lookaround and plausibility check of the detectors sees the same thing as in the
@@ -57,38 +57,39 @@ _NAMES = (rb"(?:passw(?:or)?d|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?ke
 # would give it directly but makes the whole scan ~6x slower), "npm" (from the trigger's line to the line
 # of the first non-space after it), "key" (BEGIN line to the END line).
 _LINE, _ASSIGN, _NPM, _KEY = range(4)
-_TRIGGERS: list[tuple[bytes, bool, int]] = [
-    (rb"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}", False, _LINE),  # aws key id
+_TRIGGERS: list[tuple[bytes, bool, int, str]] = [  # ..., the detector's kind
+    (rb"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}", False, _LINE, "aws_key"),  # aws key id
     # aws secret key: `aws.{0,20}?(?:key|...).{0,20}?['"]...` (unbounded here: cheaper to compile)
-    (rb"aws[^\n]*(?:key|pwd|pw|pass|token)[^\n]*['\"][0-9a-zA-Z/+]{40}['\"]", True, _LINE),
-    (rb"AccountKey=[a-zA-Z0-9+/=]{88}", False, _LINE),
-    (rb"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36}", False, _LINE),
-    (rb"(?:glpat|gldt|glft|glsoat|glrt)-", False, _LINE),
-    (rb"GR1348941[A-Za-z0-9_\-]{20}", False, _LINE),
-    (rb"glcbt-", False, _LINE),
-    (rb"gl(?:imt|ptt|agent|oas)-", False, _LINE),
-    (rb"xox[abposr]-", True, _LINE),
-    (rb"https://hooks\.slack\.com/services/T", True, _LINE),
-    (rb"[rs]k_live_[0-9a-zA-Z]{24}", False, _LINE),
-    (rb"AC[a-z0-9]{32}", False, _LINE),
-    (rb"SK[a-z0-9]{32}", False, _LINE),
-    (rb"SG\.[a-zA-Z0-9_\-]{22}\.[a-zA-Z0-9_\-]{43}", False, _LINE),
-    (rb"[0-9a-z]{32}-us[0-9]", False, _LINE),
-    (rb"/:_authToken=", False, _NPM),
-    (rb"pypi-AgEIcHlwaS5vcmc", False, _LINE),
-    (rb"pypi-AgENdGVzdC5weXBpLm9yZw", False, _LINE),
-    (rb"T3BlbkFJ", False, _LINE),  # openai
-    (rb"[MNO][a-zA-Z0-9_\-]{23,25}\.[a-zA-Z0-9_\-]{6}\.[a-zA-Z0-9_\-]{27}", False, _LINE),  # discord
-    (rb"[0-9]{8}:[0-9A-Za-z_\-]{35}", False, _LINE),  # telegram
-    (rb"sq0csp-", False, _LINE),
-    (rb"eyJ[A-Za-z0-9_=\-]+\.", False, _LINE),  # jwt
-    (rb"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@", False, _LINE),  # url password
-    (rb"-----BEGIN ", False, _KEY),
+    (rb"aws[^\n]*(?:key|pwd|pw|pass|token)[^\n]*['\"][0-9a-zA-Z/+]{40}['\"]", True, _LINE, "aws_key"),
+    (rb"AccountKey=[a-zA-Z0-9+/=]{88}", False, _LINE, "azure_storage_key"),
+    (rb"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36}", False, _LINE, "github_token"),
+    (rb"(?:glpat|gldt|glft|glsoat|glrt)-", False, _LINE, "gitlab_token"),
+    (rb"GR1348941[A-Za-z0-9_\-]{20}", False, _LINE, "gitlab_token"),
+    (rb"glcbt-", False, _LINE, "gitlab_token"),
+    (rb"gl(?:imt|ptt|agent|oas)-", False, _LINE, "gitlab_token"),
+    (rb"xox[abposr]-", True, _LINE, "slack_token"),
+    (rb"https://hooks\.slack\.com/services/T", True, _LINE, "slack_token"),
+    (rb"[rs]k_live_[0-9a-zA-Z]{24}", False, _LINE, "stripe_key"),
+    (rb"AC[a-z0-9]{32}", False, _LINE, "twilio_key"),
+    (rb"SK[a-z0-9]{32}", False, _LINE, "twilio_key"),
+    (rb"SG\.[a-zA-Z0-9_\-]{22}\.[a-zA-Z0-9_\-]{43}", False, _LINE, "sendgrid_key"),
+    (rb"[0-9a-z]{32}-us[0-9]", False, _LINE, "mailchimp_key"),
+    (rb"/:_authToken=", False, _NPM, "npm_token"),
+    (rb"pypi-AgEIcHlwaS5vcmc", False, _LINE, "pypi_token"),
+    (rb"pypi-AgENdGVzdC5weXBpLm9yZw", False, _LINE, "pypi_token"),
+    (rb"T3BlbkFJ", False, _LINE, "openai_key"),  # openai
+    (rb"[MNO][a-zA-Z0-9_\-]{23,25}\.[a-zA-Z0-9_\-]{6}\.[a-zA-Z0-9_\-]{27}", False, _LINE, "discord_token"),  # discord
+    (rb"[0-9]{8}:[0-9A-Za-z_\-]{35}", False, _LINE, "telegram_token"),  # telegram
+    (rb"sq0csp-", False, _LINE, "square_oauth"),
+    (rb"eyJ[A-Za-z0-9_=\-]+\.", False, _LINE, "jwt"),  # jwt
+    (rb"://[^:/?#\[\]@!$&'()*+,;=\s]+:[^:/?#\[\]@!$&'()*+,;=\s]+@", False, _LINE, "url_password"),  # url password
+    (rb"-----BEGIN ", False, _KEY, "private_key"),
     # the entropy check: a secret-looking name, an operator, the first characters of a value
     (_NAMES + rb"[A-Za-z0-9_.\-]*[\"']?" + _WS + rb"*(?::=|=>|[:=])" + _WS
-     + rb"*(?:[\"'`][^\"'`\s]{8}|[A-Za-z0-9+/=_.!@%^&*~$\-]{12})", True, _ASSIGN),
+     + rb"*(?:[\"'`][^\"'`\s]{8}|[A-Za-z0-9+/=_.!@%^&*~$\-]{12})", True, _ASSIGN, "high_entropy_assignment"),
 ]
-_RULES = [rule for _p, _c, rule in _TRIGGERS]
+_RULES = [rule for _p, _c, rule, _k in _TRIGGERS]
+_KINDS = [kind for _p, _c, _r, kind in _TRIGGERS]
 _KEY_BEGIN = re.compile(rb"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |SSH2 ENCRYPTED |PGP )?"
                         rb"PRIVATE KEY(?: BLOCK)?)-----")
 _SKIP_SPACE = re.compile(_WS + rb"*")
@@ -102,14 +103,14 @@ def _database():
     if _hs is None:
         return None
     db = _hs.Database()
-    flags = [_hs.HS_FLAG_CASELESS if caseless else 0 for _p, caseless, _r in _TRIGGERS]
-    db.compile(expressions=[p for p, _c, _r in _TRIGGERS], ids=list(range(len(_TRIGGERS))), flags=flags)
+    flags = [_hs.HS_FLAG_CASELESS if caseless else 0 for _p, caseless, _r, _k in _TRIGGERS]
+    db.compile(expressions=[p for p, _c, _r, _k in _TRIGGERS], ids=list(range(len(_TRIGGERS))), flags=flags)
     return db
 
 
 # The fallback's triggers: the same superset, each written to start with a literal (Python's `re` finds
 # a literal prefix fast, an alternation or a class at ~2-20 MB/s); the caseless ones run on data.lower().
-_FALLBACK_EXACT = [p for p, caseless, _r in _TRIGGERS if not caseless and not p.startswith((b"[", b"(?:"))]
+_FALLBACK_EXACT = [p for p, caseless, _r, _k in _TRIGGERS if not caseless and not p.startswith((b"[", b"(?:"))]
 _FALLBACK_EXACT += [
     rb"(?:A3T|ABIA|ACCA|AKIA|ASIA)", rb"(?:ghp|gho|ghu|ghs|ghr)_", rb"(?:glpat|gldt|glft|glsoat|glrt)-",
     rb"k_live_", rb"-us[0-9](?<=[0-9a-z]{32}-us[0-9])", rb"\.(?<=[a-zA-Z0-9_\-]{23}\.)[a-zA-Z0-9_\-]{6}\.",
@@ -142,8 +143,10 @@ def backend() -> str:
     return "hyperscan" if _database() is not None else "python-regex"
 
 
-def _windows(data: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Merged [start, end) byte windows of whole lines (end excludes the line's newline)."""
+def _windows(data: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int, frozenset]]:
+    """Merged [start, end) byte windows of whole lines (end excludes the line's newline), each with the
+    kinds whose triggers fired in it: a detector's match contains a match of its trigger, so no other
+    detector can match inside the window."""
     n = len(data)
     spans = []
     for tid, end in hits:
@@ -165,15 +168,16 @@ def _windows(data: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int]]:
             first, last = m.start(), (n if stop < 0 else stop)
         ws = data.rfind(b"\n", 0, first) + 1
         we = data.find(b"\n", min(last, n))
-        spans.append((ws, n if we < 0 else we))
+        spans.append((ws, n if we < 0 else we, _KINDS[tid]))
     spans.sort()
-    merged: list[list[int]] = []
-    for s, e in spans:
+    merged: list[list] = []
+    for s, e, kind in spans:
         if merged and s <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], e)
+            merged[-1][2].add(kind)
         else:
-            merged.append([s, e])
-    return [(s, e) for s, e in merged]
+            merged.append([s, e, {kind}])
+    return [(s, e, frozenset(k)) for s, e, k in merged]
 
 
 def _chars(data: bytes, pos: int) -> int:
@@ -204,9 +208,9 @@ def _scan(data: Buffer, text: Optional[str]) -> list[Finding]:
             return []
     ascii_only = len(text) == len(data)
     found: list[Finding] = []
-    for ws, we in _windows(data, hits):
+    for ws, we, kinds in _windows(data, hits):
         cs, ce = (ws, we) if ascii_only else (_chars(data, ws), _chars(data, we))
-        for f in find_secrets(text[cs:ce]):
+        for f in find_secrets(text[cs:ce], kinds):
             found.append(Finding(f.kind, f.start + cs, f.end + cs))
     return found
 
