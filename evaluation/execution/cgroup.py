@@ -439,13 +439,26 @@ class RunCgroup:
             pass
         return 0
 
+    _base = (0, 0)  # the counters when this run began (a reused cgroup: see SlotCgroup)
+
+    def _counters(self) -> tuple[int, int]:
+        return (self._event("memory", "memory.events" if self.kind == "v2" else "memory.oom_control", "oom_kill"),
+                self._event("pids", "pids.events", "max"))
+
     def oom_kills(self) -> int:
-        """How many processes the OOM killer killed in this cgroup (the limit was reached)."""
-        return self._event("memory", "memory.events" if self.kind == "v2" else "memory.oom_control", "oom_kill")
+        """How many processes the OOM killer killed in this cgroup during this run (the limit was reached)."""
+        return self._counters()[0] - self._base[0]
 
     def pids_refused(self) -> int:
-        """How many forks/clones the pids limit refused."""
-        return self._event("pids", "pids.events", "max")
+        """How many forks/clones the pids limit refused during this run."""
+        return self._counters()[1] - self._base[1]
+
+    def empty(self) -> bool:
+        """No process in any of its cgroups (False when one cannot be read, e.g. removed)."""
+        try:
+            return all(not Path(f).read_text().strip() for f in self.procs_files)
+        except OSError:
+            return False
 
     def close(self) -> None:
         # The run's processes are gone once octobox has exited (it waits for the pid namespace to empty),
@@ -463,6 +476,57 @@ class RunCgroup:
 
 
 MemoryCgroup = RunCgroup  # the earlier name (memory only)
+
+
+class SlotCgroup:
+    """The run cgroups of one worker slot, reused for that slot's consecutive runs (one at a time): making,
+    limiting and removing four cgroups per run (and the kernel's work behind each new and each removed
+    memory cgroup) is saved. Before each run the cgroups must hold no process at all (a run's processes are
+    gone when its octobox has exited: it waits until its pid namespace is empty), else they are removed
+    and fresh ones made; the limits are written again whenever they differ from the last run's; the
+    counters (OOM kills, refused forks) are read as differences from the run's start. What a reused memory
+    cgroup still has charged from earlier runs is page cache, which the kernel reclaims before it would
+    OOM-kill anything (a run's tmpfs layers are freed with its mount namespace). ``close()`` removes them."""
+
+    def __init__(self) -> None:
+        self.cg: Optional[RunCgroup] = None
+        self._key: Optional[tuple] = None
+        self._lock = threading.Lock()
+
+    def acquire(self, limit_bytes: int, pids_max: Optional[int] = None, cpus: Optional[float] = None,
+                io: Optional[IoLimit] = None) -> RunCgroup:
+        with self._lock:
+            key = (limit_bytes, pids_max, cpus, io)
+            cg = self.cg
+            if cg is not None and not cg.empty():
+                cg.close()
+                cg = self.cg = None
+            if cg is None:
+                cg = self.cg = RunCgroup(limit_bytes, pids_max, cpus, io)
+            elif key != self._key:
+                devices = block_devices() if io is not None and io.any() and "io" in cg.paths else ()
+                try:
+                    cg.io_devices = apply_limits(cg.kind, cg.paths, limit_bytes, pids_max, cpus, io, devices)
+                except OSError:
+                    cg.close()
+                    cg = self.cg = RunCgroup(limit_bytes, pids_max, cpus, io)
+            self._key = key
+            cg._base = cg._counters()
+            return cg
+
+    def release(self, cg: RunCgroup) -> None:
+        """After the run: kept for the next one only when nothing is left in it."""
+        with self._lock:
+            if cg is not self.cg or not cg.empty():
+                cg.close()
+                if cg is self.cg:
+                    self.cg = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self.cg is not None:
+                self.cg.close()
+                self.cg = None
 
 
 def runs_left() -> list[str]:

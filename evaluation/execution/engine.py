@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from evaluation.data import language_of_task
-from evaluation.execution import assemble, sandbox
+from evaluation.execution import assemble, cgroup, sandbox
 from evaluation.execution import contract
 from evaluation.execution.runners import RUNNERS
 from evaluation.execution.runners.base import Context, Sample
@@ -103,15 +103,18 @@ def run_with_timeouts(requests: Sequence[contract.ExecRequest], problems: Mappin
     root = Path(tempfile.mkdtemp(prefix="octopack-exec-", dir=config.work_root))
     os.chmod(root, 0o755)
     local = threading.local()
+    slots: list = []  # each worker thread's cgroup.SlotCgroup, removed at the end
 
     def job(chunk_no: int, lang: str, chunk: list[Sample]) -> None:
         if not hasattr(local, "uid"):
             local.uid = _next_slot_uid(config)
+            local.cgroups = cgroup.SlotCgroup()
+            slots.append(local.cgroups)
         chunk_dir = root / f"{lang}-{chunk_no}"
         chunk_dir.mkdir()
         os.chmod(chunk_dir, 0o755)
         ctx = Context(config=config, tools=tools, helper=helper, run_uid=local.uid,
-                      builder_uid=builder_uid(config), chunk_dir=chunk_dir, mode=mode)
+                      builder_uid=builder_uid(config), chunk_dir=chunk_dir, mode=mode, cgroup_slot=local.cgroups)
         runner = RUNNERS[lang]()
         try:
             runner.prepare(chunk, ctx)
@@ -126,6 +129,8 @@ def run_with_timeouts(requests: Sequence[contract.ExecRequest], problems: Mappin
             for f in futures:
                 f.result()
     finally:
+        for slot in slots:
+            slot.close()
         shutil.rmtree(root, ignore_errors=True)
     return results  # type: ignore[return-value]
 

@@ -278,6 +278,9 @@ class SandboxSpec:
     # (a disk quota; nothing reaches the host). Runs use it; compiles write their outputs to the host dir.
     work_overlay: bool = False
     mode: str = ""                # MODE_*; "" = root when root, else rootless
+    # A worker slot's cgroup.SlotCgroup: its run cgroups are reused for the slot's consecutive runs
+    # (None: cgroups made for this run and removed after it).
+    cgroup_slot: Optional[object] = None
 
 
 def build_argv(spec: SandboxSpec, cmd: Sequence[str]) -> list[str]:
@@ -400,9 +403,10 @@ def _pss_bytes(pid: int) -> int:
         return 0
 
 
-def _tree_limits(lim: Limits, argv: list[str]):
-    """The run's cgroups (joined by octobox: ``--cgroup`` options put into ``argv``), or, where none can be
-    made, the byte limit for the memory watchdog. Returns (RunCgroup or None, watchdog bytes or None)."""
+def _tree_limits(lim: Limits, argv: list[str], slot=None):
+    """The run's cgroups (joined by octobox: ``--cgroup`` options put into ``argv``; ``slot``'s, reused, when
+    given), or, where none can be made, the byte limit for the memory watchdog. Returns (RunCgroup or None,
+    watchdog bytes or None)."""
     if not lim.tree_memory_mb:
         return None, None
     from evaluation.execution import cgroup
@@ -413,10 +417,23 @@ def _tree_limits(lim: Limits, argv: list[str]):
         return None, limit
     io = cgroup.IoLimit(read_bps=lim.io_read_bps, write_bps=lim.io_write_bps, read_iops=lim.io_iops,
                         write_iops=lim.io_iops)
-    cg = cgroup.RunCgroup(limit, pids_max=lim.tree_pids, cpus=lim.cpus, io=io)
+    if slot is not None:
+        cg = slot.acquire(limit, pids_max=lim.tree_pids, cpus=lim.cpus, io=io)
+    else:
+        cg = cgroup.RunCgroup(limit, pids_max=lim.tree_pids, cpus=lim.cpus, io=io)
     for f in cg.procs_files:
         argv[1:1] = ["--cgroup", f]
     return cg, None
+
+
+def _release(cg, slot) -> None:
+    """A run's cgroups after the run: back to the worker slot (kept only if empty), else removed."""
+    if cg is None:
+        return
+    if slot is not None:
+        slot.release(cg)
+    else:
+        cg.close()
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
@@ -470,7 +487,7 @@ def _start(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, stdin_data: 
         done_r, done_w = os.pipe()
         pass_fds.append(done_w)
         argv[1:1] = ["--pass-fd", str(done_w)]
-    cg, watchdog_bytes = _tree_limits(spec.limits, argv)
+    cg, watchdog_bytes = _tree_limits(spec.limits, argv, spec.cgroup_slot)
     env = dict(spec.env)
     t0 = time.monotonic()
     try:
@@ -482,8 +499,7 @@ def _start(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, stdin_data: 
     except BaseException:
         if done_r is not None:
             os.close(done_r)
-        if cg is not None:
-            cg.close()
+        _release(cg, spec.cgroup_slot)
         raise
     finally:
         for fd in pass_fds:
@@ -589,7 +605,7 @@ def run(spec: SandboxSpec, cmd: Sequence[str], timeout_s: float, max_output_byte
     if st.cg is not None:
         memory_exceeded = st.cg.oom_kills() > 0
         pids_refused = st.cg.pids_refused()
-        st.cg.close()
+        _release(st.cg, spec.cgroup_slot)
     stdout = bytes(cap.bufs[proc.stdout.fileno()]).decode("utf-8", errors="replace")
     stderr = bytes(cap.bufs[proc.stderr.fileno()]).decode("utf-8", errors="replace")
     proc.stdout.close()

@@ -47,6 +47,7 @@ class Context:
     builder_uid: int
     chunk_dir: Path
     mode: str = ""   # sandbox.MODE_*; "" = root when root, else rootless
+    cgroup_slot: Optional[object] = None  # the worker's cgroup.SlotCgroup (run cgroups reused run to run)
 
     def compile_limits(self) -> sandbox.Limits:
         c = self.config
@@ -134,7 +135,7 @@ class Runner:
         spec = sandbox.SandboxSpec(helper=ctx.helper, uid=ctx.run_uid, workdir=workdir,
                                    limits=ctx.run_limits(sample.timeout_s), ro_paths=self.run_ro(ctx),
                                    env=self.run_env(ctx, workdir), completion_fd=sample.done_token is not None,
-                                   work_overlay=True, mode=ctx.mode)
+                                   work_overlay=True, mode=ctx.mode, cgroup_slot=ctx.cgroup_slot)
         out = sandbox.run(spec, sample.cmd, sample.timeout_s, cfg.max_output_bytes)
         status, detail = classify_run(self.language, out, timeout_s=sample.timeout_s,
                                       max_output_bytes=cfg.max_output_bytes, detail_chars=cfg.detail_chars,

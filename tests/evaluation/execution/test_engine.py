@@ -56,7 +56,7 @@ def test_chunks_batch_compiled_languages_and_keep_everything(probs):
                for i, (l, t) in enumerate([("java", f"Java/{k}") for k in range(70)] +
                                           [("python", f"Python/{k}") for k in range(20)])]
     chunks = engine.make_chunks(samples, workers=2, batch_size=32)
-    # 70 Java samples, at most 32 a batch, in a multiple of 2 (workers) equal chunks: 4 x 18 (17 + 1).
+    # 70 Java samples, at most 32 a batch: 4 chunks (a multiple of the 2 workers) of 18, the last one 16.
     assert [len(c) for l, c in chunks if l == "java"] == [18, 18, 18, 16]
     assert [l for l, _ in chunks][:4] == ["java"] * 4
     assert sorted(s.index for _, c in chunks for s in c) == list(range(90))

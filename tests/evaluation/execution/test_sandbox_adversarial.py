@@ -306,6 +306,33 @@ def test_forked_children_share_one_memory_limit():
     assert ok.status == api.STATUS_PASSED, ok
 
 
+def test_a_worker_reuses_its_run_cgroups_and_each_run_gets_its_own_verdict(monkeypatch):
+    # One worker runs four samples in a row in the same (reused) run cgroups: the OOM kill of a memory hog
+    # is that run's verdict only (counters are read per run), the sample after it passes under the same
+    # limit, the second hog is caught again, and no cgroup is left when the call returns.
+    if ROOTLESS or not cgroup.available():
+        pytest.skip("per-sample cgroups need root here (no delegated cgroup v2 subtree)")
+    made = []
+    real = cgroup.RunCgroup.__init__
+
+    def counting(self, *a, **k):
+        made.append(1)
+        real(self, *a, **k)
+
+    monkeypatch.setattr(cgroup.RunCgroup, "__init__", counting)
+    cfg = CONFIG.model_copy(update={"memory_limit_mb": 256, "workers": 1})
+    tid = "Python/0"
+    problem = {"task_id": tid, "prompt": "", "declaration": "", "canonical_solution": "", "buggy_solution": "",
+               "entry_point": "f", "test": ""}
+    progs = [FORKED_HOGS, "x = 1\n", FORKED_HOGS, "import os\nos.fork() or os._exit(0)\nx = 1\n"]
+    reqs = [api.ExecRequest("python", tid, p, sample_id=i) for i, p in enumerate(progs)]
+    res = engine.run_with_timeouts(reqs, {tid: problem}, cfg, [20.0] * len(reqs))
+    assert [r.status for r in res] == [api.STATUS_MEMORY_LIMIT, api.STATUS_PASSED, api.STATUS_MEMORY_LIMIT,
+                                       api.STATUS_PASSED], res
+    assert len(made) == 1, "the worker's cgroups were made anew for a run"
+    assert [n for n in _cgroup_runs_left() if n.startswith(f"run-{os.getpid()}-")] == []
+
+
 def test_forked_children_share_one_memory_limit_without_cgroups(monkeypatch, caplog):
     # Where no cgroup can be made, a watchdog sums the resident memory of the run's process tree.
     monkeypatch.setattr(cgroup, "available", lambda: False)
