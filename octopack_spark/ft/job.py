@@ -120,7 +120,9 @@ def with_content_sizes(df, stored: bool = False):
     computed here in the JVM from the contents (read once, never sent to Python nor written again)."""
     from pyspark.sql import functions as F
 
-    keep = [c for c in df.columns if c not in CONTENT_COLUMNS and c not in FEATURE_COLUMNS]
+    # `secrets` (commits 1.1, mining's findings in the raw contents and message) is not carried: its message
+    # spans would point into text that `scored` redacts, and commitpackft is scanned again.
+    keep = [c for c in df.columns if c not in CONTENT_COLUMNS and c not in FEATURE_COLUMNS and c != "secrets"]
     if stored:
         # Contents are present exactly when their character count is, and are the blob's bytes (UTF-8 checked).
         octets = [F.when(F.col(chars).isNotNull(), F.col(size)).otherwise(F.lit(0))
