@@ -480,6 +480,32 @@ def _network_outcomes(net: Network, r: dict, parts: list[dict]) -> list[dict]:
     return outcomes
 
 
+def _slices_of(items: list[dict], first: dict, by_name: dict, per_task: int) -> list[dict]:
+    """The second job's work items: the ranges the first job's tasks left (a long history it planned,
+    ranges a time budget left pending), cut into slices of `per_task` commits."""
+    slices: list[dict] = []
+    for it in items:
+        r = first.get(it["key"])
+        if r is None:
+            continue
+        o = r["outcome"]
+        members = [by_name[m["name"]] for m in it.get("members", [it.get("spec")])]
+        for s, _h, pending in members:
+            lic = (r.get("members") or {}).get(s.name, o)["license"]
+            for rg in (pending if o["status"] != "failed" else []):
+                slices += _slice_items(it["key"], s, rg, lic, per_task)
+        sp = r["split"]
+        if sp and "members" in sp:
+            rg = {"network": {k: sp[k] for k in ("members", "heads", "bases", "licenses")}, "start": 0, "stop": sp["n"],
+                  "plan_uri": sp["plan_uri"]}
+            slices[:0] = _slice_items(it["key"], None, rg, None, per_task)
+        elif sp:
+            s = members[0][0]
+            slices[:0] = _slice_items(it["key"], s, {"head": sp["head"], "base": sp["base"], "start": 0, "stop": sp["n"],
+                                                     "plan_uri": sp["plan_uri"]}, o["license"], per_task)
+    return slices
+
+
 def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, staged_commits: str,
                 what: str, counters=None, networks: Optional[dict[str, Network]] = None) -> list[dict]:
     """Mine a batch of repositories: a first job opens and plans every repository (or fork network:
@@ -498,26 +524,7 @@ def _mine_batch(spark, cfg: PipelineConfig, storage: Storage, batch: list, stage
             seen.add(net.key)
             items.append(_network_items(net))
     first = _run_items(spark, cfg, storage, items, staged_commits, what, counters)
-    slices: list[dict] = []
-    for it in items:
-        r = first.get(it["key"])
-        if r is None:
-            continue
-        o = r["outcome"]
-        members = [by_name[m["name"]] for m in it.get("members", [it.get("spec")])]
-        for s, _h, pending in members:
-            lic = (r.get("members") or {}).get(s.name, o)["license"]
-            for rg in (pending if o["status"] != "failed" else []):
-                slices += _slice_items(it["key"], s, rg, lic, mc.commits_per_task)
-        sp = r["split"]
-        if sp and "members" in sp:
-            rg = {"network": {k: sp[k] for k in ("members", "heads", "bases", "licenses")}, "start": 0, "stop": sp["n"],
-                  "plan_uri": sp["plan_uri"]}
-            slices[:0] = _slice_items(it["key"], None, rg, None, mc.commits_per_task)
-        elif sp:
-            s = members[0][0]
-            slices[:0] = _slice_items(it["key"], s, {"head": sp["head"], "base": sp["base"], "start": 0, "stop": sp["n"],
-                                                     "plan_uri": sp["plan_uri"]}, o["license"], mc.commits_per_task)
+    slices = _slices_of(items, first, by_name, mc.commits_per_task)
     # Longest first (one task per slice, run in list order): the short remainder slices fill the cores at the
     # end instead of a full slice starting last and running alone.
     longest_first = sorted(slices, key=lambda x: x["start"] - x["stop"])
@@ -745,7 +752,6 @@ def _networks(run: MineRun) -> None:
     if wanted and candidates and len(candidates) + len(known) >= 2:
         _probe_roots(run, candidates)
     roots = {**prior_roots, **run.roots}
-    published = _published_rows(units)
     by_name = {t[0].name: t for t in run.todo}
     removed: dict[str, tuple] = {}
     for group in group_networks(roots) if wanted else []:
@@ -775,8 +781,14 @@ def _networks(run: MineRun) -> None:
                                      else order[t[0].name], order[t[0].name]))
         log.info("%d fork network(s) of %d repositories mined together", len({n.key for n in run.networks.values()}),
                  len(run.networks))
-    if not run.opted_out:
-        return
+    if run.opted_out:
+        _publish_opted_out(run, roots, _published_rows(units), opted_known)
+
+
+def _publish_opted_out(run: MineRun, roots: dict[str, list[str]], published: dict, opted_known: list[str]) -> None:
+    """Opted-out repositories (and their fork networks) get a state row `opted_out` (unit `-o`); refused
+    without --full-refresh when any of them already has published rows."""
+    mc = run.cfg.mine
     stale = sorted(n for n in set(run.opted_out) | set(opted_known) if published.get(n))
     stale += sorted(n for g in group_networks(roots) if set(g) & (set(run.opted_out) | set(opted_known))
                     for n in g if published.get(n) and n not in stale)
