@@ -41,9 +41,9 @@ from evaluation.execution.toolchains import CPP_STD, Toolchains  # noqa: E402
 
 KNOWN_FLAKY = {"Go/95", "Rust/32"}
 # The figures of the previous recorded runs (docs/evaluation-execution.md, "Benchmark"), printed next to
-# this run's: the two runs after the sealed file system and the pids/cpu cgroups (issue 13).
-PREVIOUS = {"total": "4.75x / 5.87x", "python": "0.73x / 0.79x", "js": "0.79x / 0.64x",
-            "java": "10.4x / 10.7x", "go": "16.0x / 14.4x", "cpp": "2.10x / 3.84x", "rust": "1.94x / 5.52x"}
+# this run's: the two full runs after balanced chunks, python -S and reused worker cgroups (issue 13).
+PREVIOUS = {"total": "4.84x / 5.14x", "python": "0.60x / 1.06x", "js": "0.76x / 0.67x",
+            "java": "10.4x / 11.3x", "go": "20.0x / 15.9x", "cpp": "2.46x / 2.37x", "rust": "2.13x / 1.35x"}
 FILE_NAMES = {"python": "main.py", "js": "main.js", "java": "Main.java", "go": "main_test.go",
               "cpp": "main.cpp", "rust": "main.rs"}
 
